@@ -1,0 +1,99 @@
+"""collab's settings: one ``COLLAB = {...}`` dict in Django settings, read live.
+
+Every property reads ``settings.COLLAB`` when accessed, so ``override_settings`` works
+without any cache to clear. Defaults are documented in ``docs/settings.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, cast
+
+from django.conf import settings
+
+AnonymousAccess = Literal["none", "read", "edit"]
+
+DEFAULTS: dict[str, Any] = {
+    "ROUTE_PREFIX": "ws/collab/",
+    "AUTO_CREATE": True,
+    "ANONYMOUS_ACCESS": "none",
+    "PERMISSION_POLICY": "collab.permissions.default_policy",
+    "MAX_FRAME_BYTES": 8 * 1024 * 1024,
+    "RATE_LIMIT_MESSAGES": 200,
+    "RATE_LIMIT_PERIOD": 1.0,
+    "FLUSH_INTERVAL": 0.25,
+    "COMPACT_AFTER_UPDATES": 500,
+    "ROOM_GRACE_PERIOD": 10.0,
+    "KEEPALIVE_INTERVAL": 10.0,
+    "SNAPSHOT_RETENTION": 50,
+}
+
+
+class Settings:
+    """Typed, live view of ``settings.COLLAB`` merged over :data:`DEFAULTS`."""
+
+    def _get(self, name: str) -> Any:
+        user_settings: dict[str, Any] = getattr(settings, "COLLAB", {})
+        return user_settings.get(name, DEFAULTS[name])
+
+    @property
+    def ROUTE_PREFIX(self) -> str:
+        """URL path before the document key in the websocket route."""
+        return cast(str, self._get("ROUTE_PREFIX"))
+
+    @property
+    def AUTO_CREATE(self) -> bool:
+        """Create a document on first connection by a user allowed to edit it."""
+        return cast(bool, self._get("AUTO_CREATE"))
+
+    @property
+    def ANONYMOUS_ACCESS(self) -> AnonymousAccess:
+        """What the default policy grants anonymous users: "none", "read" or "edit"."""
+        return cast(AnonymousAccess, self._get("ANONYMOUS_ACCESS"))
+
+    @property
+    def PERMISSION_POLICY(self) -> str:
+        """Dotted path of the callable deciding a user's access to a document."""
+        return cast(str, self._get("PERMISSION_POLICY"))
+
+    @property
+    def MAX_FRAME_BYTES(self) -> int:
+        """Largest accepted websocket frame; larger frames close with 1009."""
+        return cast(int, self._get("MAX_FRAME_BYTES"))
+
+    @property
+    def RATE_LIMIT_MESSAGES(self) -> int:
+        """Frames one connection may send per :attr:`RATE_LIMIT_PERIOD`; more closes with 1008."""
+        return cast(int, self._get("RATE_LIMIT_MESSAGES"))
+
+    @property
+    def RATE_LIMIT_PERIOD(self) -> float:
+        """Length in seconds of the rate-limit window."""
+        return float(self._get("RATE_LIMIT_PERIOD"))
+
+    @property
+    def FLUSH_INTERVAL(self) -> float:
+        """Seconds between an applied update and the batch write that stores it."""
+        return float(self._get("FLUSH_INTERVAL"))
+
+    @property
+    def COMPACT_AFTER_UPDATES(self) -> int:
+        """Update-log rows after which the log is compacted into a snapshot."""
+        return cast(int, self._get("COMPACT_AFTER_UPDATES"))
+
+    @property
+    def ROOM_GRACE_PERIOD(self) -> float:
+        """Seconds a room stays loaded after its last connection leaves."""
+        return float(self._get("ROOM_GRACE_PERIOD"))
+
+    @property
+    def KEEPALIVE_INTERVAL(self) -> float:
+        """Seconds of silence after which the server sends a connection a keepalive frame."""
+        return float(self._get("KEEPALIVE_INTERVAL"))
+
+    @property
+    def SNAPSHOT_RETENTION(self) -> int:
+        """Automatic snapshots kept per document; older ones are deleted on compaction."""
+        return cast(int, self._get("SNAPSHOT_RETENTION"))
+
+
+conf = Settings()

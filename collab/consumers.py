@@ -1,0 +1,113 @@
+"""The websocket endpoint: authenticates, enforces limits, and hands frames to the room.
+
+No CRDT logic lives here; see :mod:`collab.room` and :mod:`collab.protocol`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth.models import AnonymousUser
+
+from collab.close_codes import CloseCode
+from collab.conf import conf
+from collab.exceptions import CollabError
+from collab.permissions import Access, authorize
+from collab.protocol import decode_message
+from collab.rate_limit import RateLimiter
+from collab.room import Room
+from collab.rooms import get_registry
+
+logger = logging.getLogger(__name__)
+
+
+class DocumentConsumer(AsyncWebsocketConsumer):
+    """Serves one y-websocket connection to the document named in the URL."""
+
+    channel_layer_alias = "collab:no-per-connection-channel"
+    """No channel per connection: rooms, not connections, talk to the channel layer."""
+
+    can_edit = False
+    room: Room | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Route frames straight to :meth:`receive`.
+
+        Channels closes stale database connections in a worker thread before every
+        message; frames never touch the database, so that hop is skipped for them.
+        """
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+        else:
+            await super().dispatch(message)
+
+    async def connect(self) -> None:
+        """Authorize, join the document's room, and receive the server's sync step 1."""
+        self.key: str = self.scope["url_route"]["kwargs"]["key"]
+        self._last_sent = time.monotonic()
+        self._limiter = RateLimiter(conf.RATE_LIMIT_MESSAGES, conf.RATE_LIMIT_PERIOD)
+        await self.accept()
+        user = self.scope.get("user") or AnonymousUser()
+        try:
+            access, document = await database_sync_to_async(authorize)(user, self.key)
+            self.can_edit = access is Access.EDIT
+            self.room = await get_registry().join(self.key, document.pk, self)
+        except CollabError as exc:
+            await self._refuse(exc.close_code, exc)
+        except Exception as exc:
+            logger.exception("collab: connecting to %r failed", self.key)
+            await self._refuse(CloseCode.SERVER_ERROR, exc)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Check one frame against the limits, decode it and give it to the room."""
+        if self.room is None:
+            return
+        if bytes_data is None:
+            await self._refuse(CloseCode.UNSUPPORTED_DATA, "text frame")
+        elif len(bytes_data) > conf.MAX_FRAME_BYTES:
+            await self._refuse(CloseCode.FRAME_TOO_LARGE, f"{len(bytes_data)} byte frame")
+        elif not self._limiter.allow():
+            await self._refuse(CloseCode.POLICY_VIOLATION, "rate limit exceeded")
+        else:
+            try:
+                await self.room.receive(self, decode_message(bytes_data))
+            except CollabError as exc:
+                await self._refuse(exc.close_code, exc)
+            except Exception as exc:
+                logger.exception("collab: handling a frame for %r failed", self.key)
+                await self._refuse(CloseCode.SERVER_ERROR, exc)
+
+    async def disconnect(self, code: int) -> None:
+        """Leave the room, so the others learn this connection's presence is gone."""
+        await self._leave()
+
+    async def send_frame(self, frame: bytes) -> None:
+        """Send one binary frame (the room's way to reach this connection)."""
+        self._last_sent = time.monotonic()
+        await self.send(bytes_data=frame)
+
+    def idle_for(self) -> float:
+        """Seconds since this connection was last sent a frame."""
+        return time.monotonic() - self._last_sent
+
+    async def _refuse(self, code: CloseCode, reason: object) -> None:
+        user = self.scope.get("user")
+        logger.warning(
+            "collab: closing connection to %r (user %s) with %d %s: %s",
+            self.key,
+            getattr(user, "pk", None),
+            code,
+            code.name,
+            reason,
+        )
+        await self._leave()
+        await self.close(code=code)
+
+    async def _leave(self) -> None:
+        room, self.room = self.room, None
+        if room is not None:
+            await get_registry().leave(room, self)

@@ -1,0 +1,43 @@
+"""Exceptions raised by collab; each carries the close code a connection gets for it."""
+
+from __future__ import annotations
+
+from collab.close_codes import CloseCode
+
+
+class CollabError(Exception):
+    """Base class of every exception collab raises on purpose."""
+
+    close_code: CloseCode = CloseCode.SERVER_ERROR
+
+
+class ProtocolError(CollabError):
+    """A frame does not follow the y-websocket protocol (malformed, truncated, unknown type)."""
+
+    close_code = CloseCode.MALFORMED_FRAME
+
+
+class UpdateRejected(ProtocolError):
+    """pycrdt refused to decode or apply a document update or state vector."""
+
+
+class DocumentLoadError(CollabError):
+    """A document's stored state could not be loaded; the room stays closed rather than empty."""
+
+
+class NotAuthenticated(CollabError):
+    """The user is anonymous and the permission policy grants anonymous users nothing."""
+
+    close_code = CloseCode.NOT_AUTHENTICATED
+
+
+class Forbidden(CollabError):
+    """The permission policy grants this user no access to the document."""
+
+    close_code = CloseCode.FORBIDDEN
+
+
+class DocumentNotFound(CollabError):
+    """No document has this key, and this connection may not create it."""
+
+    close_code = CloseCode.NOT_FOUND

@@ -1,0 +1,64 @@
+"""Durable storage: documents, their append-only update log, and snapshots."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from collab.keys import validate_key
+
+
+class Document(models.Model):
+    """A collaboratively edited Yjs document, addressed by its key."""
+
+    key = models.CharField(max_length=200, unique=True, validators=[validate_key])
+    title = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-updated_at",)
+
+    def __str__(self) -> str:
+        return self.title or self.key
+
+
+class DocumentUpdate(models.Model):
+    """A batch of Yjs updates applied to a document since its latest snapshot.
+
+    Rows are only ever inserted, and deleted by compaction once a snapshot contains them.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="updates")
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("id",)
+        indexes = (models.Index(fields=("document", "id"), name="collab_update_doc_id"),)
+
+    def __str__(self) -> str:
+        return f"update {self.pk} of {self.document_id}"
+
+
+class DocumentSnapshot(models.Model):
+    """The whole state of a document, merged from the update log up to ``last_update_id``."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="snapshots")
+    state = models.BinaryField()
+    last_update_id = models.BigIntegerField(
+        help_text="Highest update-log id merged into this snapshot."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-last_update_id", "-id")
+        get_latest_by = ("last_update_id", "id")
+
+    def __str__(self) -> str:
+        return f"snapshot {self.pk} of {self.document_id}"
+
+    @property
+    def size(self) -> int:
+        """Size of the encoded state in bytes."""
+        return len(self.state)

@@ -1,0 +1,246 @@
+"""The y-websocket wire protocol as pure functions on bytes (no I/O, no Django).
+
+A frame is ``varUint(type)`` followed by a payload:
+
+* 0 sync: ``varUint(step)`` + ``varByteArray`` (0 step 1 = state vector,
+  1 step 2 = update, 2 update),
+* 1 awareness: ``varByteArray`` holding an awareness update,
+* 2 auth: ``varUint(0)`` + ``varString(reason)`` (permission denied; server to client),
+* 3 query-awareness: no payload.
+
+Decoding is strict: any truncated, overlong or unknown frame raises
+:class:`~collab.exceptions.ProtocolError`. Encoding reuses pycrdt's helpers and
+hand-encodes only what pycrdt lacks (auth and query-awareness).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import IntEnum
+
+from pycrdt import (
+    YSyncMessageType,
+    create_awareness_message,
+    create_update_message,
+    write_message,
+    write_var_uint,
+)
+
+from collab.exceptions import ProtocolError
+
+MAX_VAR_UINT_BITS = 53
+"""lib0 refuses integers wider than JavaScript's safe range; so do we."""
+
+EMPTY_UPDATE = b"\x00\x00"
+"""An update with no structs and no deletions, as Yjs encodes it."""
+
+
+class MessageType(IntEnum):
+    """Top-level message types of the y-websocket protocol."""
+
+    SYNC = 0
+    AWARENESS = 1
+    AUTH = 2
+    QUERY_AWARENESS = 3
+
+
+PERMISSION_DENIED = 0
+"""The only auth sub-type y-protocols defines."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStep1:
+    """A peer's state vector, asking for what it lacks."""
+
+    state_vector: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStep2:
+    """The answer to a sync step 1: everything the asker lacked."""
+
+    update: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SyncUpdate:
+    """An incremental document update."""
+
+    update: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AwarenessEntry:
+    """One client's presence state inside an awareness update."""
+
+    client_id: int
+    clock: int
+    state: object
+    """The decoded JSON state; ``None`` means the client is gone."""
+
+
+@dataclass(frozen=True, slots=True)
+class AwarenessUpdate:
+    """Presence states of one or more clients (cursors, names, colours)."""
+
+    payload: bytes
+    """The encoded awareness update, as pycrdt's ``Awareness`` consumes it."""
+    entries: tuple[AwarenessEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryAwareness:
+    """A request for every awareness state the server knows."""
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionDenied:
+    """The server refused a request; clients log the reason."""
+
+    reason: str
+
+
+Message = SyncStep1 | SyncStep2 | SyncUpdate | AwarenessUpdate | QueryAwareness | PermissionDenied
+
+
+class _Reader:
+    """Bounds-checked reader of lib0 encodings."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._pos = 0
+
+    def var_uint(self) -> int:
+        value = 0
+        shift = 0
+        while True:
+            if self._pos >= len(self._data):
+                raise ProtocolError("truncated variable-length integer")
+            byte = self._data[self._pos]
+            self._pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+            if shift >= MAX_VAR_UINT_BITS:
+                raise ProtocolError("variable-length integer out of range")
+
+    def var_bytes(self) -> bytes:
+        length = self.var_uint()
+        end = self._pos + length
+        if end > len(self._data):
+            raise ProtocolError(f"truncated byte array: {length} bytes announced")
+        chunk = self._data[self._pos : end]
+        self._pos = end
+        return chunk
+
+    def var_string(self) -> str:
+        try:
+            return self.var_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError("string is not valid UTF-8") from exc
+
+    def finish(self) -> None:
+        if self._pos != len(self._data):
+            raise ProtocolError(f"{len(self._data) - self._pos} unexpected trailing bytes")
+
+
+def decode_message(frame: bytes) -> Message:
+    """Decode one websocket frame.
+
+    Args:
+        frame: The binary frame as received.
+
+    Returns:
+        The typed message.
+
+    Raises:
+        ProtocolError: The frame is empty, truncated, has trailing bytes, or an unknown
+            message or sync type.
+    """
+    reader = _Reader(frame)
+    message_type = reader.var_uint()
+    message: Message
+    if message_type == MessageType.SYNC:
+        message = _decode_sync(reader)
+    elif message_type == MessageType.AWARENESS:
+        message = decode_awareness_update(reader.var_bytes())
+    elif message_type == MessageType.AUTH:
+        if reader.var_uint() != PERMISSION_DENIED:
+            raise ProtocolError("unknown auth message type")
+        message = PermissionDenied(reader.var_string())
+    elif message_type == MessageType.QUERY_AWARENESS:
+        message = QueryAwareness()
+    else:
+        raise ProtocolError(f"unknown message type {message_type}")
+    reader.finish()
+    return message
+
+
+def _decode_sync(reader: _Reader) -> SyncStep1 | SyncStep2 | SyncUpdate:
+    step = reader.var_uint()
+    payload = reader.var_bytes()
+    if step == YSyncMessageType.SYNC_STEP1:
+        return SyncStep1(payload)
+    if step == YSyncMessageType.SYNC_STEP2:
+        return SyncStep2(payload)
+    if step == YSyncMessageType.SYNC_UPDATE:
+        return SyncUpdate(payload)
+    raise ProtocolError(f"unknown sync message type {step}")
+
+
+def decode_awareness_update(payload: bytes) -> AwarenessUpdate:
+    """Decode and validate an awareness update (the payload of a type-1 frame).
+
+    Raises:
+        ProtocolError: The update is truncated, has trailing bytes, or a state is not JSON.
+    """
+    reader = _Reader(payload)
+    entries = []
+    for _ in range(reader.var_uint()):
+        client_id = reader.var_uint()
+        clock = reader.var_uint()
+        raw_state = reader.var_string()
+        try:
+            state = json.loads(raw_state)
+        except ValueError as exc:
+            raise ProtocolError(f"awareness state of client {client_id} is not JSON") from exc
+        entries.append(AwarenessEntry(client_id, clock, state))
+    reader.finish()
+    return AwarenessUpdate(payload, tuple(entries))
+
+
+def encode_sync_step1(state_vector: bytes) -> bytes:
+    """Encode a sync step 1 frame carrying ``state_vector``."""
+    return bytes((MessageType.SYNC, YSyncMessageType.SYNC_STEP1)) + write_message(state_vector)
+
+
+def encode_sync_step2(update: bytes) -> bytes:
+    """Encode a sync step 2 frame carrying ``update``."""
+    return bytes((MessageType.SYNC, YSyncMessageType.SYNC_STEP2)) + write_message(update)
+
+
+def encode_update(update: bytes) -> bytes:
+    """Encode a sync update frame carrying ``update``."""
+    return create_update_message(update)
+
+
+def encode_awareness(payload: bytes) -> bytes:
+    """Encode an awareness frame carrying an encoded awareness update."""
+    return create_awareness_message(payload)
+
+
+def encode_permission_denied(reason: str) -> bytes:
+    """Encode an auth frame telling the client it may not do what it tried."""
+    encoded = reason.encode("utf-8")
+    return bytes((MessageType.AUTH, PERMISSION_DENIED)) + write_var_uint(len(encoded)) + encoded
+
+
+def encode_query_awareness() -> bytes:
+    """Encode a query-awareness frame."""
+    return bytes((MessageType.QUERY_AWARENESS,))
+
+
+KEEPALIVE_FRAME = encode_awareness(b"\x00")
+"""An awareness update about zero clients: a no-op that resets a client's idle timer."""

@@ -1,0 +1,24 @@
+"""A per-connection limit on how many frames arrive per period."""
+
+from __future__ import annotations
+
+import time
+
+
+class RateLimiter:
+    """Fixed-window counter: at most ``limit`` events per ``period`` seconds."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        self._limit = limit
+        self._period = period
+        self._window_start = time.monotonic()
+        self._count = 0
+
+    def allow(self) -> bool:
+        """Count one event; return False once the current window is over its limit."""
+        now = time.monotonic()
+        if now - self._window_start >= self._period:
+            self._window_start = now
+            self._count = 0
+        self._count += 1
+        return self._count <= self._limit

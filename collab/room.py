@@ -1,0 +1,253 @@
+"""One open document in this process: its pycrdt ``Doc``, awareness and connections.
+
+The room is the only owner of a document's in-memory state. It applies each update
+once, fans the encoded frame out to the other local connections, and batches what it
+applied into the update log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from pycrdt import Awareness, Doc, TransactionEvent, merge_updates
+
+from collab import store
+from collab.conf import conf
+from collab.exceptions import DocumentLoadError, ProtocolError, UpdateRejected
+from collab.protocol import (
+    EMPTY_UPDATE,
+    KEEPALIVE_FRAME,
+    AwarenessUpdate,
+    Message,
+    PermissionDenied,
+    QueryAwareness,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    encode_awareness,
+    encode_permission_denied,
+    encode_sync_step1,
+    encode_sync_step2,
+    encode_update,
+)
+
+logger = logging.getLogger(__name__)
+
+READ_ONLY_FRAME = encode_permission_denied("read-only: your changes are not saved or shared")
+"""Sent to read-only connections on join and whenever one of their edits is dropped."""
+
+RETRY_DELAY = 1.0
+"""Seconds before a failed batch write is tried again."""
+
+
+class Peer(Protocol):
+    """A connection as the room sees it."""
+
+    can_edit: bool
+
+    async def send_frame(self, frame: bytes) -> None:
+        """Send one binary frame; must not raise if the connection is already gone."""
+
+    def idle_for(self) -> float:
+        """Seconds since this connection was last sent a frame."""
+
+
+class Room:
+    """The live state of one document in this process."""
+
+    def __init__(self, key: str, document_id: int) -> None:
+        self.key = key
+        self.document_id = document_id
+        self.doc: Doc = Doc()
+        self.awareness = Awareness(self.doc)
+        self.awareness.set_local_state(None)
+        self._peers: dict[Peer, set[int]] = {}
+        self._pending: list[bytes] = []
+        self._delta: bytes | None = None
+        self._store_lock = asyncio.Lock()
+        self._flush_task: asyncio.Task[None] | None = None
+        self._keepalive_task: asyncio.Task[None] | None = None
+
+    @property
+    def peer_count(self) -> int:
+        """How many connections are in the room."""
+        return len(self._peers)
+
+    @property
+    def has_unsaved_updates(self) -> bool:
+        """Whether applied updates are waiting for the next batch write."""
+        return bool(self._pending)
+
+    async def load(self) -> None:
+        """Fill the document from storage.
+
+        Raises:
+            DocumentLoadError: Reading or decoding the stored state failed; the room
+                must not be used, so an empty document never overwrites stored data.
+        """
+        try:
+            updates = await database_sync_to_async(store.load_updates)(self.document_id)
+            if updates:
+                self.doc.apply_update(merge_updates(*updates))
+        except Exception as exc:
+            raise DocumentLoadError(f"cannot load document {self.key!r}") from exc
+        self.doc.observe(self._capture_delta)
+
+    async def add_peer(self, peer: Peer) -> None:
+        """Admit a connection and send it the server's sync step 1 and known presence."""
+        self._peers[peer] = set()
+        await peer.send_frame(encode_sync_step1(self.doc.get_state()))
+        if self.awareness.states:
+            await peer.send_frame(self._awareness_frame(list(self.awareness.states)))
+        if not peer.can_edit:
+            await peer.send_frame(READ_ONLY_FRAME)
+        if self._keepalive_task is None:
+            self._keepalive_task = asyncio.create_task(self._keep_alive())
+
+    async def remove_peer(self, peer: Peer) -> None:
+        """Drop a connection and tell the others its presence states are gone."""
+        controlled = self._peers.pop(peer, set())
+        still_held = set().union(*self._peers.values()) if self._peers else set()
+        gone = [
+            client_id
+            for client_id in controlled - still_held
+            if client_id in self.awareness.states
+        ]
+        if gone:
+            self.awareness.remove_awareness_states(gone, "disconnect")
+            await self._broadcast(self._awareness_frame(gone))
+        if not self._peers and self._keepalive_task is not None:
+            self._keepalive_task.cancel()
+            self._keepalive_task = None
+
+    async def receive(self, peer: Peer, message: Message) -> None:
+        """Handle one decoded message from ``peer``.
+
+        Raises:
+            ProtocolError: The message is not one a client may send, or pycrdt rejected
+                its content. Nothing was applied or relayed.
+        """
+        if isinstance(message, SyncStep1):
+            await peer.send_frame(encode_sync_step2(self._missing_for(message.state_vector)))
+        elif isinstance(message, SyncStep2 | SyncUpdate):
+            await self._receive_update(peer, message.update)
+        elif isinstance(message, AwarenessUpdate):
+            await self._receive_awareness(peer, message)
+        elif isinstance(message, QueryAwareness):
+            await peer.send_frame(self._awareness_frame(list(self.awareness.states)))
+        elif isinstance(message, PermissionDenied):
+            raise ProtocolError("auth messages are sent by the server only")
+
+    async def flush(self) -> None:
+        """Write the pending updates as one log row; compact the log when it is long.
+
+        Raises:
+            Exception: The database write failed; the updates stay pending.
+        """
+        async with self._store_lock:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                log_rows = await database_sync_to_async(store.append_updates)(
+                    self.document_id, batch
+                )
+            except BaseException:
+                self._pending[:0] = batch
+                raise
+            if log_rows >= conf.COMPACT_AFTER_UPDATES:
+                await self._compact_locked()
+
+    async def close(self) -> None:
+        """Store everything and compact, retrying failed writes until they succeed."""
+        while True:
+            try:
+                await self.flush()
+                break
+            except Exception:
+                logger.exception("collab: storing document %r failed; retrying", self.key)
+                await asyncio.sleep(RETRY_DELAY)
+        async with self._store_lock:
+            await self._compact_locked()
+
+    async def _compact_locked(self) -> None:
+        try:
+            await database_sync_to_async(store.compact)(self.document_id)
+        except Exception:
+            logger.exception("collab: compacting document %r failed", self.key)
+
+    def _missing_for(self, state_vector: bytes) -> bytes:
+        try:
+            return self.doc.get_update(state_vector)
+        except ValueError as exc:
+            raise UpdateRejected("state vector rejected by pycrdt") from exc
+
+    async def _receive_update(self, peer: Peer, update: bytes) -> None:
+        if not peer.can_edit:
+            if update != EMPTY_UPDATE:
+                await peer.send_frame(READ_ONLY_FRAME)
+            return
+        delta = self._apply(update)
+        if delta is None:
+            return
+        await self._broadcast(encode_update(delta), exclude=peer)
+        self._pending.append(delta)
+        if self._flush_task is None:
+            self._flush_task = asyncio.create_task(self._flush_soon())
+
+    def _apply(self, update: bytes) -> bytes | None:
+        """Apply ``update`` and return what it changed, or None if it changed nothing."""
+        self._delta = None
+        try:
+            self.doc.apply_update(update)
+        except ValueError as exc:
+            raise UpdateRejected("update rejected by pycrdt") from exc
+        delta, self._delta = self._delta, None
+        return delta
+
+    def _capture_delta(self, event: TransactionEvent) -> None:
+        self._delta = event.update
+
+    async def _receive_awareness(self, peer: Peer, message: AwarenessUpdate) -> None:
+        controlled = self._peers[peer]
+        for entry in message.entries:
+            if entry.state is None:
+                controlled.discard(entry.client_id)
+            else:
+                controlled.add(entry.client_id)
+        self.awareness.apply_awareness_update(message.payload, peer)
+        await self._broadcast(encode_awareness(message.payload), exclude=peer)
+
+    def _awareness_frame(self, client_ids: list[int]) -> bytes:
+        return encode_awareness(self.awareness.encode_awareness_update(client_ids))
+
+    async def _broadcast(self, frame: bytes, exclude: Peer | None = None) -> None:
+        for peer in list(self._peers):
+            if peer is not exclude:
+                await peer.send_frame(frame)
+
+    async def _flush_soon(self) -> None:
+        """Write pending updates after the flush interval, until none are left."""
+        try:
+            while self._pending:
+                await asyncio.sleep(conf.FLUSH_INTERVAL)
+                try:
+                    await self.flush()
+                except Exception:
+                    logger.exception("collab: storing document %r failed; retrying", self.key)
+                    await asyncio.sleep(RETRY_DELAY)
+        finally:
+            self._flush_task = None
+
+    async def _keep_alive(self) -> None:
+        """Send silent connections a no-op frame so stock clients don't time out."""
+        while True:
+            half = conf.KEEPALIVE_INTERVAL / 2
+            await asyncio.sleep(half)
+            for peer in list(self._peers):
+                if peer.idle_for() >= half:
+                    await peer.send_frame(KEEPALIVE_FRAME)
+

@@ -1,0 +1,94 @@
+"""The rooms open in this process, one per document, loaded once and unloaded after a grace period."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from weakref import WeakKeyDictionary
+
+from collab.conf import conf
+from collab.room import Peer, Room
+
+logger = logging.getLogger(__name__)
+
+
+class RoomRegistry:
+    """Hands out the single :class:`Room` of each open document on one event loop."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, Room] = {}
+        self._loads: dict[str, asyncio.Task[None]] = {}
+        self._unload_timers: dict[str, asyncio.Task[None]] = {}
+        self._unloading: dict[str, asyncio.Task[None]] = {}
+
+    def get(self, key: str) -> Room | None:
+        """Return the loaded room of document ``key``, if it is open in this process."""
+        room = self._rooms.get(key)
+        return room if room is not None and key not in self._loads else None
+
+    async def join(self, key: str, document_id: int, peer: Peer) -> Room:
+        """Add ``peer`` to the room of ``key``, loading the document first if needed.
+
+        Concurrent joins share one load; nobody is admitted before it finished.
+
+        Raises:
+            DocumentLoadError: The document could not be loaded.
+        """
+        timer = self._unload_timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        room = self._rooms.get(key)
+        if room is None:
+            room = self._rooms[key] = Room(key, document_id)
+            self._loads[key] = asyncio.create_task(self._load(room))
+        load = self._loads.get(key)
+        if load is not None:
+            await asyncio.shield(load)
+        await room.add_peer(peer)
+        return room
+
+    async def leave(self, room: Room, peer: Peer) -> None:
+        """Remove ``peer``; the last one out starts the grace period before unloading."""
+        await room.remove_peer(peer)
+        if room.peer_count == 0 and self._rooms.get(room.key) is room:
+            self._unload_timers[room.key] = asyncio.create_task(self._unload_later(room))
+
+    async def _load(self, room: Room) -> None:
+        try:
+            unloading = self._unloading.get(room.key)
+            if unloading is not None:
+                await asyncio.shield(unloading)
+            await room.load()
+        except BaseException:
+            if self._rooms.get(room.key) is room:
+                del self._rooms[room.key]
+            raise
+        finally:
+            self._loads.pop(room.key, None)
+
+    async def _unload_later(self, room: Room) -> None:
+        await asyncio.sleep(conf.ROOM_GRACE_PERIOD)
+        if room.peer_count or self._rooms.get(room.key) is not room:
+            return
+        del self._rooms[room.key]
+        self._unload_timers.pop(room.key, None)
+        self._unloading[room.key] = asyncio.create_task(self._unload(room))
+
+    async def _unload(self, room: Room) -> None:
+        try:
+            await room.close()
+            logger.info("collab: unloaded document %r", room.key)
+        finally:
+            self._unloading.pop(room.key, None)
+
+
+_registries: WeakKeyDictionary[asyncio.AbstractEventLoop, RoomRegistry] = WeakKeyDictionary()
+
+
+def get_registry() -> RoomRegistry:
+    """Return the registry of the running event loop (one per server process)."""
+    loop = asyncio.get_running_loop()
+    registry = _registries.get(loop)
+    if registry is None:
+        registry = _registries[loop] = RoomRegistry()
+    return registry

