@@ -59,7 +59,7 @@ def check_collab_settings(**kwargs: Any) -> list[CheckMessage]:
     user_settings = getattr(settings, "COLLAB", {})
     if not isinstance(user_settings, dict):
         return [_setting_error("COLLAB must be a dict.")]
-    errors = [
+    errors: list[CheckMessage] = [
         _setting_error(f"Unknown setting COLLAB[{name!r}].")
         for name in user_settings
         if name not in DEFAULTS
@@ -71,11 +71,15 @@ def check_collab_settings(**kwargs: Any) -> list[CheckMessage]:
     if user_settings.get("ROOM_GRACE_PERIOD", 0) < 0:
         errors.append(_setting_error("COLLAB['ROOM_GRACE_PERIOD'] must not be negative."))
     if conf.ANONYMOUS_ACCESS not in ("none", "read", "edit"):
-        errors.append(_setting_error("COLLAB['ANONYMOUS_ACCESS'] must be 'none', 'read' or 'edit'."))
+        errors.append(
+            _setting_error("COLLAB['ANONYMOUS_ACCESS'] must be 'none', 'read' or 'edit'.")
+        )
     try:
         import_string(conf.PERMISSION_POLICY)
     except ImportError:
-        errors.append(_setting_error(f"Cannot import PERMISSION_POLICY {conf.PERMISSION_POLICY!r}."))
+        errors.append(
+            _setting_error(f"Cannot import PERMISSION_POLICY {conf.PERMISSION_POLICY!r}.")
+        )
     return errors
 
 

@@ -25,7 +25,7 @@ from collab.rooms import get_registry
 logger = logging.getLogger(__name__)
 
 
-class DocumentConsumer(AsyncWebsocketConsumer):
+class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
     """Serves one y-websocket connection to the document named in the URL."""
 
     channel_layer_alias = "collab:no-per-connection-channel"

@@ -17,12 +17,11 @@ from collab.conf import conf
 from collab.exceptions import DocumentNotFound, Forbidden, NotAuthenticated
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
-    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import AbstractUser, AnonymousUser
 
     from collab.models import Document
 
-    User = AbstractBaseUser | AnonymousUser
+    User = AbstractUser | AnonymousUser
 
 
 class Access(IntEnum):

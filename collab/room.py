@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from pycrdt import Awareness, Doc, TransactionEvent, merge_updates
@@ -61,7 +61,7 @@ class Room:
     def __init__(self, key: str, document_id: int) -> None:
         self.key = key
         self.document_id = document_id
-        self.doc: Doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state(None)
         self._peers: dict[Peer, set[int]] = {}
@@ -112,9 +112,7 @@ class Room:
         controlled = self._peers.pop(peer, set())
         still_held = set().union(*self._peers.values()) if self._peers else set()
         gone = [
-            client_id
-            for client_id in controlled - still_held
-            if client_id in self.awareness.states
+            client_id for client_id in controlled - still_held if client_id in self.awareness.states
         ]
         if gone:
             self.awareness.remove_awareness_states(gone, "disconnect")
@@ -163,6 +161,10 @@ class Room:
 
     async def close(self) -> None:
         """Store everything and compact, retrying failed writes until they succeed."""
+        for task in (self._flush_task, self._keepalive_task):
+            if task is not None:
+                task.cancel()
+        self._keepalive_task = None
         while True:
             try:
                 await self.flush()
@@ -250,4 +252,3 @@ class Room:
             for peer in list(self._peers):
                 if peer.idle_for() >= half:
                     await peer.send_frame(KEEPALIVE_FRAME)
-

@@ -1,4 +1,4 @@
-"""The rooms open in this process, one per document, loaded once and unloaded after a grace period."""
+"""The rooms open in this process: one per document, loaded once, unloaded after a grace period."""
 
 from __future__ import annotations
 
@@ -52,6 +52,16 @@ class RoomRegistry:
         await room.remove_peer(peer)
         if room.peer_count == 0 and self._rooms.get(room.key) is room:
             self._unload_timers[room.key] = asyncio.create_task(self._unload_later(room))
+
+    async def close_all(self) -> None:
+        """Store and unload every room now (server shutdown); the rooms' peers stay open."""
+        for timer in self._unload_timers.values():
+            timer.cancel()
+        self._unload_timers.clear()
+        rooms = list(self._rooms.values())
+        self._rooms.clear()
+        await asyncio.gather(*self._loads.values(), return_exceptions=True)
+        await asyncio.gather(*(room.close() for room in rooms), *self._unloading.values())
 
     async def _load(self, room: Room) -> None:
         try:

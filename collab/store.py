@@ -1,5 +1,6 @@
-"""Reading and writing document state in the database (synchronous; call via
-``database_sync_to_async`` from async code).
+"""Reading and writing document state in the database.
+
+Functions here are synchronous; async code calls them through ``database_sync_to_async``.
 
 Loading and compaction both lock the document row, so a load never sees a snapshot
 without the log rows that follow it, and two compactions never merge the same rows.

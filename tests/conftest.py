@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from django.contrib.auth.models import Permission, User
+
+from collab.rooms import RoomRegistry, get_registry
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +52,11 @@ def reader(transactional_db: None) -> User:
 def outsider(transactional_db: None) -> User:
     """A logged-in user with no collab permission."""
     return make_user("outsider")
+
+
+@pytest.fixture
+async def rooms() -> AsyncIterator[RoomRegistry]:
+    """This test's room registry; every room is stored and unloaded afterwards."""
+    registry = get_registry()
+    yield registry
+    await registry.close_all()

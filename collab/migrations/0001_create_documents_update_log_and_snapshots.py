@@ -6,51 +6,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, unique=True, validators=[django.core.validators.RegexValidator(code='invalid_key', message="Use 1-200 letters, digits, '_', '.' or '-', starting with a letter, digit or '_'.", regex='\\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}\\Z')])),
-                ('title', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        max_length=200,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                code="invalid_key",
+                                message="Use 1-200 letters, digits, '_', '.' or '-', starting with a letter, digit or '_'.",
+                                regex="\\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}\\Z",
+                            )
+                        ],
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ('-updated_at',),
+                "ordering": ("-updated_at",),
             },
         ),
         migrations.CreateModel(
-            name='DocumentSnapshot',
+            name="DocumentSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.BinaryField()),
-                ('last_update_id', models.BigIntegerField(help_text='Highest update-log id merged into this snapshot.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='collab.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("state", models.BinaryField()),
+                (
+                    "last_update_id",
+                    models.BigIntegerField(
+                        help_text="Highest update-log id merged into this snapshot."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="collab.document",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-last_update_id', '-id'),
-                'get_latest_by': ('last_update_id', 'id'),
+                "ordering": ("-last_update_id", "-id"),
+                "get_latest_by": ("last_update_id", "id"),
             },
         ),
         migrations.CreateModel(
-            name='DocumentUpdate',
+            name="DocumentUpdate",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('data', models.BinaryField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='updates', to='collab.document')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("data", models.BinaryField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="updates",
+                        to="collab.document",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('id',),
-                'indexes': [models.Index(fields=['document', 'id'], name='collab_update_doc_id')],
+                "ordering": ("id",),
+                "indexes": [models.Index(fields=["document", "id"], name="collab_update_doc_id")],
             },
         ),
     ]
