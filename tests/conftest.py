@@ -6,7 +6,9 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Permission, User
+from django.db import connections
 
 from collab.rooms import RoomRegistry, get_registry
 
@@ -56,7 +58,12 @@ def outsider(transactional_db: None) -> User:
 
 @pytest.fixture
 async def rooms() -> AsyncIterator[RoomRegistry]:
-    """This test's room registry; every room is stored and unloaded afterwards."""
+    """This test's room registry; every room is stored and unloaded afterwards.
+
+    Also closes the database connection that async ORM calls opened in the worker
+    thread, so PostgreSQL can drop the test database.
+    """
     registry = get_registry()
     yield registry
     await registry.close_all()
+    await sync_to_async(connections.close_all)()

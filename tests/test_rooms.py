@@ -1,0 +1,174 @@
+"""Room lifecycle: one load per document, safe failure, batched writes, unloading."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import User
+from django.db.utils import OperationalError
+from django.test import override_settings
+from pycrdt import Text
+
+from collab import store
+from collab.close_codes import CloseCode
+from collab.exceptions import DocumentLoadError
+from collab.models import Document, DocumentUpdate
+from collab.protocol import SyncStep2
+from collab.rooms import RoomRegistry
+from tests.stored import stored_text, wait_for_stored_text
+from tests.ws import Client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class SilentPeer:
+    """A peer that records frames instead of sending them."""
+
+    can_edit = True
+
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+
+    async def send_frame(self, frame: bytes) -> None:
+        self.frames.append(frame)
+
+    def idle_for(self) -> float:
+        return 0.0
+
+
+async def test_concurrent_joins_share_one_load(
+    rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = await Document.objects.acreate(key="once")
+    loads: list[int] = []
+    real_load = store.load_updates
+
+    def slow_load(document_id: int) -> list[bytes]:
+        loads.append(document_id)
+        time.sleep(0.2)
+        return real_load(document_id)
+
+    monkeypatch.setattr(store, "load_updates", slow_load)
+    peers = [SilentPeer() for _ in range(5)]
+    joined = await asyncio.gather(*(rooms.join("once", document.pk, p) for p in peers))
+    assert loads == [document.pk]
+    assert len({id(room) for room in joined}) == 1
+    assert all(len(p.frames) == 1 for p in peers)
+
+
+async def test_failed_load_refuses_connections_and_keeps_stored_data(
+    editor: User, rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = Client("precious", editor)
+    await writer.connect()
+    await writer.receive()
+    await writer.edit("stored text")
+    await wait_for_stored_text("precious", "stored text")
+    await writer.disconnect()
+    await rooms.close_all()
+
+    def broken_load(document_id: int) -> list[bytes]:
+        raise OperationalError("database is down")
+
+    monkeypatch.setattr(store, "load_updates", broken_load)
+    victim = Client("precious", editor)
+    connected, _ = await victim.communicator.connect()
+    assert connected
+    assert await victim.receive_close() == CloseCode.SERVER_ERROR
+    assert rooms.get("precious") is None
+
+    monkeypatch.undo()
+    reader = Client("precious", editor)
+    await reader.connect()
+    step2 = await reader.receive()
+    assert isinstance(step2, SyncStep2)
+    reader.apply(step2)
+    assert str(reader.text) == "stored text"
+    await reader.disconnect()
+
+
+async def test_load_error_type(rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+    document = await Document.objects.acreate(key="corrupt")
+    monkeypatch.setattr(store, "load_updates", lambda document_id: [b"not a yjs update"])
+    with pytest.raises(DocumentLoadError):
+        await rooms.join("corrupt", document.pk, SilentPeer())
+
+
+async def test_failed_write_is_retried_without_loss(
+    editor: User, rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_append = store.append_updates
+    failures = [OperationalError("database is locked")]
+
+    def flaky_append(document_id: int, updates: list[bytes]) -> int:
+        if failures:
+            raise failures.pop()
+        return real_append(document_id, updates)
+
+    monkeypatch.setattr(store, "append_updates", flaky_append)
+    monkeypatch.setattr("collab.room.RETRY_DELAY", 0.05)
+    client = Client("retry", editor)
+    await client.connect()
+    await client.receive()
+    await client.edit("survives")
+    await wait_for_stored_text("retry", "survives", within=2)
+    assert not failures
+    await client.disconnect()
+
+
+async def test_updates_are_written_in_batches(editor: User, rooms: RoomRegistry) -> None:
+    with override_settings(COLLAB={"FLUSH_INTERVAL": 0.3}):
+        client = Client("batch", editor)
+        await client.connect()
+        await client.receive()
+        for char in "keystrokes":
+            await client.edit(char)
+        await wait_for_stored_text("batch", "keystrokes", within=1)
+        assert await DocumentUpdate.objects.acount() == 1
+        await client.disconnect()
+
+
+async def test_log_is_compacted_past_threshold(editor: User, rooms: RoomRegistry) -> None:
+    with override_settings(COLLAB={"FLUSH_INTERVAL": 0.01, "COMPACT_AFTER_UPDATES": 3}):
+        client = Client("compact", editor)
+        await client.connect()
+        await client.receive()
+        for char in "abcd":
+            await client.edit(char)
+            await asyncio.sleep(0.05)
+        await wait_for_stored_text("compact", "abcd")
+        document = await Document.objects.aget(key="compact")
+        assert await document.snapshots.acount() >= 1
+        assert await DocumentUpdate.objects.filter(document=document).acount() < 3
+        await client.disconnect()
+
+
+async def test_rejoin_during_unload_waits_for_the_final_write(
+    rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = await Document.objects.acreate(key="cycle")
+    writing = threading.Event()
+    real_append = store.append_updates
+
+    def slow_append(document_id: int, updates: list[bytes]) -> int:
+        writing.set()
+        time.sleep(0.3)
+        return real_append(document_id, updates)
+
+    monkeypatch.setattr(store, "append_updates", slow_append)
+    with override_settings(COLLAB={"FLUSH_INTERVAL": 60, "ROOM_GRACE_PERIOD": 0}):
+        first = SilentPeer()
+        room = await rooms.join("cycle", document.pk, first)
+        room.doc.get("content", type=Text).insert(0, "unsaved")
+        room._pending.append(room.doc.get_update())
+        await rooms.leave(room, first)
+        assert await asyncio.to_thread(writing.wait, 5)
+        second = SilentPeer()
+        new_room = await rooms.join("cycle", document.pk, second)
+    assert new_room is not room
+    assert str(new_room.doc.get("content", type=Text)) == "unsaved"
+    assert await database_sync_to_async(stored_text)("cycle") == "unsaved"
