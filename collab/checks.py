@@ -65,11 +65,10 @@ def check_collab_settings(**kwargs: Any) -> list[CheckMessage]:
         if name not in DEFAULTS
     ]
     for name in POSITIVE_NUMBERS:
-        value = user_settings.get(name, DEFAULTS[name])
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if not _is_number(user_settings.get(name, DEFAULTS[name]), minimum_exclusive=True):
             errors.append(_setting_error(f"COLLAB[{name!r}] must be a positive number."))
-    if user_settings.get("ROOM_GRACE_PERIOD", 0) < 0:
-        errors.append(_setting_error("COLLAB['ROOM_GRACE_PERIOD'] must not be negative."))
+    if not _is_number(user_settings.get("ROOM_GRACE_PERIOD", 0), minimum_exclusive=False):
+        errors.append(_setting_error("COLLAB['ROOM_GRACE_PERIOD'] must be a number >= 0."))
     if conf.ANONYMOUS_ACCESS not in ("none", "read", "edit"):
         errors.append(
             _setting_error("COLLAB['ANONYMOUS_ACCESS'] must be 'none', 'read' or 'edit'.")
@@ -81,6 +80,12 @@ def check_collab_settings(**kwargs: Any) -> list[CheckMessage]:
             _setting_error(f"Cannot import PERMISSION_POLICY {conf.PERMISSION_POLICY!r}.")
         )
     return errors
+
+
+def _is_number(value: object, *, minimum_exclusive: bool) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return value > 0 if minimum_exclusive else value >= 0
 
 
 def _setting_error(message: str) -> Error:

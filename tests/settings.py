@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
-SECRET_KEY = "collab-tests"  # noqa: S105
+SECRET_KEY = "collab-tests"
 DEBUG = False
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 USE_TZ = True

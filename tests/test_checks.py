@@ -1,0 +1,70 @@
+"""Every system check id, in its failing and its passing case."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.test import override_settings
+
+from collab.checks import (
+    check_asgi_application,
+    check_channel_layer,
+    check_channels_installed,
+    check_collab_settings,
+)
+
+IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+REDIS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
+
+
+def ids(messages: list[object]) -> list[str]:
+    return [message.id for message in messages]  # type: ignore[attr-defined]
+
+
+def test_e001_channels_missing() -> None:
+    assert check_channels_installed() == []
+    without = [app for app in settings.INSTALLED_APPS if app != "channels"]
+    with override_settings(INSTALLED_APPS=without):
+        assert ids(check_channels_installed()) == ["collab.E001"]
+
+
+def test_e002_asgi_application_missing() -> None:
+    assert check_asgi_application() == []
+    with override_settings(ASGI_APPLICATION=None):
+        assert ids(check_asgi_application()) == ["collab.E002"]
+
+
+def test_e003_valid_settings_pass() -> None:
+    with override_settings(COLLAB={"FLUSH_INTERVAL": 0.5, "ANONYMOUS_ACCESS": "read"}):
+        assert check_collab_settings() == []
+
+
+@override_settings()
+def test_e003_no_collab_setting_at_all() -> None:
+    del settings.COLLAB
+    assert check_collab_settings() == []
+
+
+def test_e003_invalid_settings() -> None:
+    cases = [
+        ["not", "a", "dict"],
+        {"FLUSH_INTERVALL": 1},
+        {"MAX_FRAME_BYTES": 0},
+        {"RATE_LIMIT_MESSAGES": "many"},
+        {"FLUSH_INTERVAL": True},
+        {"ROOM_GRACE_PERIOD": -1},
+        {"ROOM_GRACE_PERIOD": "soon"},
+        {"ANONYMOUS_ACCESS": "admin"},
+        {"PERMISSION_POLICY": "nowhere.policy"},
+    ]
+    for collab in cases:
+        with override_settings(COLLAB=collab):
+            assert ids(check_collab_settings()) == ["collab.E003"], collab
+
+
+def test_w001_in_memory_layer_in_production() -> None:
+    with override_settings(CHANNEL_LAYERS=IN_MEMORY, DEBUG=False):
+        assert ids(check_channel_layer()) == ["collab.W001"]
+    with override_settings(CHANNEL_LAYERS=IN_MEMORY, DEBUG=True):
+        assert check_channel_layer() == []
+    with override_settings(CHANNEL_LAYERS=REDIS, DEBUG=False):
+        assert check_channel_layer() == []
