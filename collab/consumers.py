@@ -105,7 +105,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             reason,
         )
         await self._leave()
-        await self.close(code=code)
+        await self.close(code=int(code))
 
     async def _leave(self) -> None:
         room, self.room = self.room, None

@@ -1,0 +1,32 @@
+# Developer shortcuts. Needs only python3 (with venv) and make.
+
+PYTHON ?= python3
+VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+DEMO_ADDRESS ?= 127.0.0.1:8000
+
+.PHONY: demo
+# Install, set up and run the demo project at http://$(DEMO_ADDRESS)/ (users: see setup_demo).
+demo: $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --quiet -e '.[demo]'
+	$(VENV_PYTHON) manage.py migrate
+	$(VENV_PYTHON) manage.py setup_demo
+	$(VENV_PYTHON) manage.py runserver $(DEMO_ADDRESS)
+
+$(VENV_PYTHON):
+	$(PYTHON) -m venv $(VENV)
+
+.PHONY: test
+# Install everything the suite needs, then run linters, type checks, docs and all tests.
+# Uses DATABASE_URL / REDIS_URL when set; otherwise SQLite and a private redis-server.
+test: $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --quiet -e '.[test,docs,demo]'
+	npm ci --prefix client --no-audit --no-fund --loglevel=error
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV_PYTHON) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	npm test --prefix client
+	$(VENV)/bin/pytest

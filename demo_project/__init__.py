@@ -1,0 +1,1 @@
+"""A runnable Django project that shows django-collab (``python manage.py runserver``)."""

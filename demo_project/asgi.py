@@ -1,0 +1,28 @@
+"""ASGI entry point: Django serves HTTP, collab serves the websocket routes.
+
+This is the integration a project copies to add collab.
+"""
+
+from __future__ import annotations
+
+import os
+
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo_project.settings")
+# Set Django up before importing code that imports models.
+django_asgi_app = get_asgi_application()
+
+import collab.routing  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(collab.routing.websocket_urlpatterns))
+        ),
+    }
+)
