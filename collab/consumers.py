@@ -5,10 +5,14 @@ No CRDT logic lives here; see :mod:`collab.room` and :mod:`collab.protocol`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
 
+from asgiref.typing import ASGIReceiveCallable as Receive
+from asgiref.typing import ASGISendCallable as Send
+from asgiref.typing import Scope
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.models import AnonymousUser
@@ -33,6 +37,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
 
     can_edit = False
     room: Room | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the connection; when the server cancels it on shutdown, store the room first."""
+        try:
+            await super().__call__(scope, receive, send)
+        except asyncio.CancelledError:
+            if self.room is not None:
+                await self.room.flush()
+            raise
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Route frames straight to :meth:`receive`.

@@ -17,7 +17,6 @@ from collab.protocol import (
     KEEPALIVE_FRAME,
     AwarenessUpdate,
     PermissionDenied,
-    SyncStep2,
     SyncUpdate,
     encode_awareness,
     encode_query_awareness,
@@ -25,17 +24,9 @@ from collab.protocol import (
 )
 from collab.rooms import RoomRegistry
 from tests.stored import stored_text, wait_for_stored_text
-from tests.ws import Client
+from tests.ws import Client, connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def connected(key: str, user: User | AnonymousUser) -> Client:
-    """A client that finished the initial sync with the server."""
-    client = Client(key, user)
-    await client.connect()
-    assert isinstance(await client.receive(), SyncStep2)
-    return client
 
 
 def awareness_payload(client_id: int, clock: int, state: str) -> bytes:
@@ -74,11 +65,7 @@ async def test_late_joiner_gets_the_whole_document(editor: User, rooms: RoomRegi
     await alice.edit("abc")
     await alice.edit("def")
     await alice.disconnect()
-    bob = Client("late", editor)
-    await bob.connect()
-    message = await bob.receive()
-    assert isinstance(message, SyncStep2)
-    bob.apply(message)
+    bob = await connected("late", editor)
     assert str(bob.text) == "abcdef"
     await bob.disconnect()
 
@@ -105,13 +92,13 @@ async def test_awareness_is_relayed_and_sent_to_late_joiners(
     payload = awareness_payload(7, 1, '{"user":{"name":"alice"}}')
     await alice.send(encode_awareness(payload))
     bob = Client("aw", editor)
-    await bob.connect()
-    known = await bob.receive()
+    (known,) = await bob.connect()
     assert isinstance(known, AwarenessUpdate)
     assert [(e.client_id, e.state) for e in known.entries] == [(7, {"user": {"name": "alice"}})]
     await bob.send(encode_query_awareness())
-    messages = [await bob.receive(), await bob.receive()]
-    assert any(isinstance(m, AwarenessUpdate) and m.entries == known.entries for m in messages)
+    answer = await bob.receive()
+    assert isinstance(answer, AwarenessUpdate)
+    assert answer.entries == known.entries
     await alice.disconnect()
     await bob.disconnect()
 
@@ -145,10 +132,8 @@ async def test_read_only_edits_reach_nobody(
     writer = await connected("ro", editor)
     await writer.edit("base")
     viewer = Client("ro", reader)
-    await viewer.connect()
-    assert isinstance(await viewer.receive(), PermissionDenied)
-    step2 = await viewer.receive()
-    viewer.apply(step2)
+    (notice,) = await viewer.connect()
+    assert isinstance(notice, PermissionDenied)
     assert str(viewer.text) == "base"
     await viewer.edit(" vandalism")
     denied = await viewer.receive()
@@ -184,10 +169,7 @@ async def test_refused_connections_get_documented_codes(
     rooms: RoomRegistry, settings: dict[str, object], user: User | AnonymousUser, code: CloseCode
 ) -> None:
     with override_settings(COLLAB=settings):
-        client = Client("missing", user)
-        connected, _ = await client.communicator.connect()
-        assert connected
-        assert await client.receive_close() == code
+        assert await Client("missing", user).refused_with() == code
     assert not await Document.objects.filter(key="missing").aexists()
 
 
@@ -195,8 +177,8 @@ async def test_anonymous_access_setting(rooms: RoomRegistry) -> None:
     await Document.objects.acreate(key="public")
     with override_settings(COLLAB={"ANONYMOUS_ACCESS": "read"}):
         client = Client("public", AnonymousUser())
-        await client.connect()
-        assert isinstance(await client.receive(), PermissionDenied)
+        (notice,) = await client.connect()
+        assert isinstance(notice, PermissionDenied)
         await client.disconnect()
 
 
@@ -208,9 +190,7 @@ async def test_permission_policy_is_replaceable(editor: User, rooms: RoomRegistr
     policy = f"{__name__}.only_documents_starting_with_team"
     with override_settings(COLLAB={"PERMISSION_POLICY": policy}):
         allowed = await connected("team-a", editor)
-        refused = Client("private", editor)
-        await refused.communicator.connect()
-        assert await refused.receive_close() == CloseCode.FORBIDDEN
+        assert await Client("private", editor).refused_with() == CloseCode.FORBIDDEN
         await allowed.disconnect()
 
 
@@ -218,17 +198,11 @@ BAD_FRAMES = [
     pytest.param({"bytes": b"\x00\x02\x09abc"}, CloseCode.MALFORMED_FRAME, id="truncated"),
     pytest.param({"bytes": b"\x09\x00"}, CloseCode.MALFORMED_FRAME, id="unknown-type"),
     pytest.param({"bytes": b""}, CloseCode.MALFORMED_FRAME, id="empty"),
-    pytest.param(
-        {"bytes": encode_update(b"garbage!")}, CloseCode.MALFORMED_FRAME, id="bad-update"
-    ),
-    pytest.param(
-        {"bytes": b"\x00\x00\x03\xff\xff\xff"}, CloseCode.MALFORMED_FRAME, id="bad-state"
-    ),
+    pytest.param({"bytes": encode_update(b"garbage!")}, CloseCode.MALFORMED_FRAME, id="bad-update"),
+    pytest.param({"bytes": b"\x00\x00\x03\xff\xff\xff"}, CloseCode.MALFORMED_FRAME, id="bad-state"),
     pytest.param({"bytes": b"\x02\x00\x01x"}, CloseCode.MALFORMED_FRAME, id="client-auth"),
     pytest.param({"text": "hello"}, CloseCode.UNSUPPORTED_DATA, id="text"),
-    pytest.param(
-        {"bytes": encode_update(bytes(2000))}, CloseCode.FRAME_TOO_LARGE, id="oversize"
-    ),
+    pytest.param({"bytes": encode_update(bytes(2000))}, CloseCode.FRAME_TOO_LARGE, id="oversize"),
 ]
 
 

@@ -17,10 +17,9 @@ from collab import store
 from collab.close_codes import CloseCode
 from collab.exceptions import DocumentLoadError
 from collab.models import Document, DocumentUpdate
-from collab.protocol import SyncStep2
 from collab.rooms import RoomRegistry
 from tests.stored import stored_text, wait_for_stored_text
-from tests.ws import Client
+from tests.ws import Client, connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,9 +62,7 @@ async def test_concurrent_joins_share_one_load(
 async def test_failed_load_refuses_connections_and_keeps_stored_data(
     editor: User, rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    writer = Client("precious", editor)
-    await writer.connect()
-    await writer.receive()
+    writer = await connected("precious", editor)
     await writer.edit("stored text")
     await wait_for_stored_text("precious", "stored text")
     await writer.disconnect()
@@ -75,18 +72,11 @@ async def test_failed_load_refuses_connections_and_keeps_stored_data(
         raise OperationalError("database is down")
 
     monkeypatch.setattr(store, "load_updates", broken_load)
-    victim = Client("precious", editor)
-    connected, _ = await victim.communicator.connect()
-    assert connected
-    assert await victim.receive_close() == CloseCode.SERVER_ERROR
+    assert await Client("precious", editor).refused_with() == CloseCode.SERVER_ERROR
     assert rooms.get("precious") is None
 
     monkeypatch.undo()
-    reader = Client("precious", editor)
-    await reader.connect()
-    step2 = await reader.receive()
-    assert isinstance(step2, SyncStep2)
-    reader.apply(step2)
+    reader = await connected("precious", editor)
     assert str(reader.text) == "stored text"
     await reader.disconnect()
 
@@ -111,9 +101,7 @@ async def test_failed_write_is_retried_without_loss(
 
     monkeypatch.setattr(store, "append_updates", flaky_append)
     monkeypatch.setattr("collab.room.RETRY_DELAY", 0.05)
-    client = Client("retry", editor)
-    await client.connect()
-    await client.receive()
+    client = await connected("retry", editor)
     await client.edit("survives")
     await wait_for_stored_text("retry", "survives", within=2)
     assert not failures
@@ -122,9 +110,7 @@ async def test_failed_write_is_retried_without_loss(
 
 async def test_updates_are_written_in_batches(editor: User, rooms: RoomRegistry) -> None:
     with override_settings(COLLAB={"FLUSH_INTERVAL": 0.3}):
-        client = Client("batch", editor)
-        await client.connect()
-        await client.receive()
+        client = await connected("batch", editor)
         for char in "keystrokes":
             await client.edit(char)
         await wait_for_stored_text("batch", "keystrokes", within=1)
@@ -134,9 +120,7 @@ async def test_updates_are_written_in_batches(editor: User, rooms: RoomRegistry)
 
 async def test_log_is_compacted_past_threshold(editor: User, rooms: RoomRegistry) -> None:
     with override_settings(COLLAB={"FLUSH_INTERVAL": 0.01, "COMPACT_AFTER_UPDATES": 3}):
-        client = Client("compact", editor)
-        await client.connect()
-        await client.receive()
+        client = await connected("compact", editor)
         for char in "abcd":
             await client.edit(char)
             await asyncio.sleep(0.05)

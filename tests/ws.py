@@ -9,9 +9,10 @@ from channels.testing import WebsocketCommunicator
 from pycrdt import Doc, Text
 
 from collab.protocol import (
-    AwarenessUpdate,
     Message,
     SyncStep1,
+    SyncStep2,
+    SyncUpdate,
     decode_message,
     encode_sync_step1,
     encode_sync_step2,
@@ -32,19 +33,31 @@ class Client:
         self.communicator.scope["user"] = user
 
     async def connect(self) -> list[Message]:
-        """Connect, answer the server's step 1, sync, and return what the server sent first."""
+        """Connect and sync both ways; return what the server sent besides the sync steps."""
         connected, _ = await self.communicator.connect()
         assert connected
         first = await self.receive()
         assert isinstance(first, SyncStep1)
         await self.send(encode_sync_step2(self.doc.get_update(first.state_vector)))
         await self.send(encode_sync_step1(self.doc.get_state()))
-        return [first]
+        others = []
+        while not isinstance(message := await self.receive(), SyncStep2):
+            others.append(message)
+        self.apply(message)
+        return others
+
+    async def refused_with(self) -> int:
+        """Connect and return the close code the server answers with."""
+        connected, _ = await self.communicator.connect()
+        assert connected
+        return await self.receive_close()
 
     async def send(self, frame: bytes) -> None:
+        """Send one binary frame."""
         await self.communicator.send_to(bytes_data=frame)
 
     async def receive(self, timeout: float = 2) -> Message:
+        """Receive and decode the next frame."""
         frame = await self.communicator.receive_from(timeout)
         assert isinstance(frame, bytes)
         return decode_message(frame)
@@ -65,10 +78,17 @@ class Client:
         return update
 
     def apply(self, message: Message) -> None:
-        update = getattr(message, "update", None)
-        if update is not None:
-            self.doc.apply_update(update)
-        assert not isinstance(message, AwarenessUpdate) or message.entries is not None
+        """Apply a received sync step 2 or update to the local document."""
+        assert isinstance(message, SyncStep2 | SyncUpdate), message
+        self.doc.apply_update(message.update)
 
     async def disconnect(self) -> None:
+        """Close the connection cleanly."""
         await self.communicator.disconnect()
+
+
+async def connected(key: str, user: Any) -> Client:
+    """A client of document ``key`` that finished the initial sync."""
+    client = Client(key, user)
+    await client.connect()
+    return client
