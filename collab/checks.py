@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.apps import apps
@@ -9,9 +10,22 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
-from collab.conf import DEFAULTS, conf
+from collab.conf import DEFAULTS
+
+ROUTE_PREFIX = re.compile(r"([A-Za-z0-9_.~-]+/)*")
+"""Path segments, each followed by a slash: what the websocket route may start with."""
 
 IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
+
+WHOLE_NUMBERS = (
+    "MAX_FRAME_BYTES",
+    "RATE_LIMIT_MESSAGES",
+    "COMPACT_AFTER_UPDATES",
+    "SNAPSHOT_RETENTION",
+)
+
+CLIENT_IDLE_TIMEOUT = 30
+"""Seconds after which stock y-websocket clients drop a silent connection."""
 
 POSITIVE_NUMBERS = (
     "MAX_FRAME_BYTES",
@@ -59,33 +73,56 @@ def check_collab_settings(**kwargs: Any) -> list[CheckMessage]:
     user_settings = getattr(settings, "COLLAB", {})
     if not isinstance(user_settings, dict):
         return [_setting_error("COLLAB must be a dict.")]
-    errors: list[CheckMessage] = [
-        _setting_error(f"Unknown setting COLLAB[{name!r}].")
-        for name in user_settings
-        if name not in DEFAULTS
+    values = {**DEFAULTS, **user_settings}
+    problems = [
+        f"Unknown setting COLLAB[{name!r}]." for name in user_settings if name not in DEFAULTS
     ]
-    for name in POSITIVE_NUMBERS:
-        if not _is_number(user_settings.get(name, DEFAULTS[name]), minimum_exclusive=True):
-            errors.append(_setting_error(f"COLLAB[{name!r}] must be a positive number."))
-    if not _is_number(user_settings.get("ROOM_GRACE_PERIOD", 0), minimum_exclusive=False):
-        errors.append(_setting_error("COLLAB['ROOM_GRACE_PERIOD'] must be a number >= 0."))
-    if conf.ANONYMOUS_ACCESS not in ("none", "read", "edit"):
-        errors.append(
-            _setting_error("COLLAB['ANONYMOUS_ACCESS'] must be 'none', 'read' or 'edit'.")
-        )
-    try:
-        import_string(conf.PERMISSION_POLICY)
-    except ImportError:
-        errors.append(
-            _setting_error(f"Cannot import PERMISSION_POLICY {conf.PERMISSION_POLICY!r}.")
-        )
-    return errors
+    problems += _number_problems(values) + _choice_problems(values)
+    return [_setting_error(problem) for problem in problems]
 
 
-def _is_number(value: object, *, minimum_exclusive: bool) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return value > 0 if minimum_exclusive else value >= 0
+def _number_problems(values: dict[str, Any]) -> list[str]:
+    problems = [
+        f"COLLAB[{name!r}] must be a positive number."
+        for name in POSITIVE_NUMBERS
+        if not _is_number(values[name]) or values[name] <= 0
+    ]
+    problems += [
+        f"COLLAB[{name!r}] must be a whole number."
+        for name in WHOLE_NUMBERS
+        if _is_number(values[name]) and not isinstance(values[name], int)
+    ]
+    if not _is_number(values["ROOM_GRACE_PERIOD"]) or values["ROOM_GRACE_PERIOD"] < 0:
+        problems.append("COLLAB['ROOM_GRACE_PERIOD'] must be a number >= 0.")
+    keepalive = values["KEEPALIVE_INTERVAL"]
+    if _is_number(keepalive) and keepalive >= CLIENT_IDLE_TIMEOUT:
+        problems.append(
+            f"COLLAB['KEEPALIVE_INTERVAL'] must be below {CLIENT_IDLE_TIMEOUT} s, "
+            "or idle stock clients disconnect."
+        )
+    return problems
+
+
+def _choice_problems(values: dict[str, Any]) -> list[str]:
+    problems = []
+    prefix = values["ROUTE_PREFIX"]
+    if not isinstance(prefix, str) or not ROUTE_PREFIX.fullmatch(prefix):
+        problems.append("COLLAB['ROUTE_PREFIX'] must look like 'ws/collab/' (no leading '/').")
+    if values["ANONYMOUS_ACCESS"] not in ("none", "read", "edit"):
+        problems.append("COLLAB['ANONYMOUS_ACCESS'] must be 'none', 'read' or 'edit'.")
+    policy = values["PERMISSION_POLICY"]
+    if not isinstance(policy, str):
+        problems.append("COLLAB['PERMISSION_POLICY'] must be a dotted path (a string).")
+    else:
+        try:
+            import_string(policy)
+        except ImportError:
+            problems.append(f"Cannot import COLLAB['PERMISSION_POLICY'] {policy!r}.")
+    return problems
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _setting_error(message: str) -> Error:

@@ -1,7 +1,7 @@
 """collab's settings: one ``COLLAB = {...}`` dict in Django settings, read live.
 
 Every property reads ``settings.COLLAB`` when accessed, so ``override_settings`` works
-without any cache to clear. Defaults are documented in ``docs/settings.md``.
+without any cache to clear. Defaults are documented in ``docs/configuration.md``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "AUTO_CREATE": True,
     "ANONYMOUS_ACCESS": "none",
     "PERMISSION_POLICY": "collab.permissions.default_policy",
-    "MAX_FRAME_BYTES": 8 * 1024 * 1024,
+    "MAX_FRAME_BYTES": 1024 * 1024,
     "RATE_LIMIT_MESSAGES": 200,
     "RATE_LIMIT_PERIOD": 1.0,
     "FLUSH_INTERVAL": 0.25,

@@ -39,12 +39,17 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     room: Room | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve the connection; when the server cancels it on shutdown, store the room first."""
+        """Serve the connection.
+
+        When the server cancels it on shutdown, store the room's pending updates first,
+        then close with 1001 so the client reconnects (to another process, if any).
+        """
         try:
             await super().__call__(scope, receive, send)
         except asyncio.CancelledError:
             if self.room is not None:
                 await self.room.flush()
+                await self.close(code=int(CloseCode.GOING_AWAY))
             raise
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -72,7 +77,6 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         except CollabError as exc:
             await self._refuse(exc.close_code, exc)
         except Exception as exc:
-            logger.exception("collab: connecting to %r failed", self.key)
             await self._refuse(CloseCode.SERVER_ERROR, exc)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -91,7 +95,6 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             except CollabError as exc:
                 await self._refuse(exc.close_code, exc)
             except Exception as exc:
-                logger.exception("collab: handling a frame for %r failed", self.key)
                 await self._refuse(CloseCode.SERVER_ERROR, exc)
 
     async def disconnect(self, code: int) -> None:
@@ -108,14 +111,22 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         return time.monotonic() - self._last_sent
 
     async def _refuse(self, code: CloseCode, reason: object) -> None:
-        user = self.scope.get("user")
-        logger.warning(
+        """Log why, leave the room, and close with ``code``.
+
+        Server errors are logged with the traceback of what went wrong underneath.
+        """
+        failure = None
+        if code is CloseCode.SERVER_ERROR and isinstance(reason, BaseException):
+            failure = reason.__cause__ or reason
+        logger.log(
+            logging.ERROR if code is CloseCode.SERVER_ERROR else logging.WARNING,
             "collab: closing connection to %r (user %s) with %d %s: %s",
             self.key,
-            getattr(user, "pk", None),
+            getattr(self.scope.get("user"), "pk", None),
             code,
             code.name,
             reason,
+            exc_info=failure,
         )
         await self._leave()
         await self.close(code=int(code))

@@ -34,7 +34,8 @@ def test_e002_asgi_application_missing() -> None:
 
 
 def test_e003_valid_settings_pass() -> None:
-    with override_settings(COLLAB={"FLUSH_INTERVAL": 0.5, "ANONYMOUS_ACCESS": "read"}):
+    valid = {"FLUSH_INTERVAL": 0.5, "ANONYMOUS_ACCESS": "read", "ROUTE_PREFIX": "live/docs/"}
+    with override_settings(COLLAB=valid):
         assert check_collab_settings() == []
 
 
@@ -55,6 +56,11 @@ def test_e003_invalid_settings() -> None:
         {"ROOM_GRACE_PERIOD": "soon"},
         {"ANONYMOUS_ACCESS": "admin"},
         {"PERMISSION_POLICY": "nowhere.policy"},
+        {"PERMISSION_POLICY": print},
+        {"SNAPSHOT_RETENTION": 2.5},
+        {"KEEPALIVE_INTERVAL": 30},
+        {"ROUTE_PREFIX": "/ws/"},
+        {"ROUTE_PREFIX": "ws/(.*)/"},
     ]
     for collab in cases:
         with override_settings(COLLAB=collab):
