@@ -49,7 +49,9 @@ STATIC_URL = "/static/"
 ASGI_APPLICATION = "tests.asgi.application"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-_sqlite_file = os.environ.get("COLLAB_TEST_SQLITE", str(BASE_DIR / ".artifacts" / "test.sqlite3"))
+ARTIFACTS = BASE_DIR / ".artifacts"
+ARTIFACTS.mkdir(exist_ok=True)
+_sqlite_file = os.environ.get("COLLAB_TEST_SQLITE", str(ARTIFACTS / "test.sqlite3"))
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{_sqlite_file}"), conn_max_age=0
