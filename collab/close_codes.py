@@ -1,4 +1,10 @@
-"""WebSocket close codes collab sends, as documented in ``docs/protocol.md``."""
+"""WebSocket close codes collab sends, as documented in ``docs/protocol.md``.
+
+All codes are in the private-use range 4000-4999: Daphne (through autobahn) refuses to
+send any 1xxx code but 1000. Following the convention stock y-websocket clients apply,
+44xx codes mirror HTTP 4xx and are permanent (the client stops reconnecting), while
+45xx codes mirror HTTP 5xx and are transient (the client reconnects with backoff).
+"""
 
 from __future__ import annotations
 
@@ -8,21 +14,21 @@ from enum import IntEnum
 class CloseCode(IntEnum):
     """Why the server closed a connection."""
 
-    GOING_AWAY = 1001
-    """The server is shutting down or the document went away; reconnect elsewhere."""
-    UNSUPPORTED_DATA = 1003
-    """A text frame arrived; the protocol is binary only."""
-    MALFORMED_FRAME = 1007
+    MALFORMED_FRAME = 4400
     """A frame could not be decoded, has an unknown type, or carries an update pycrdt rejects."""
-    POLICY_VIOLATION = 1008
-    """The connection sent more messages than the rate limit allows."""
-    FRAME_TOO_LARGE = 1009
-    """A frame was larger than ``COLLAB["MAX_FRAME_BYTES"]``."""
-    SERVER_ERROR = 1011
-    """The server failed, for example while loading the document from the database."""
     NOT_AUTHENTICATED = 4401
     """The user is anonymous and anonymous access is off."""
     FORBIDDEN = 4403
     """The user may not read this document."""
     NOT_FOUND = 4404
     """No document has this key and the user may not create it (or auto-create is off)."""
+    FRAME_TOO_LARGE = 4413
+    """A frame was larger than ``COLLAB["MAX_FRAME_BYTES"]``."""
+    UNSUPPORTED_DATA = 4415
+    """A text frame arrived; the protocol is binary only."""
+    RATE_LIMITED = 4429
+    """The connection sent more frames than ``COLLAB["RATE_LIMIT_MESSAGES"]`` per period."""
+    SERVER_ERROR = 4500
+    """The server failed, for example while loading the document from the database."""
+    GOING_AWAY = 4503
+    """The server process is shutting down; reconnect (to another process)."""

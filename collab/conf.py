@@ -57,12 +57,12 @@ class Settings:
 
     @property
     def MAX_FRAME_BYTES(self) -> int:
-        """Largest accepted websocket frame; larger frames close with 1009."""
+        """Largest accepted websocket frame; larger frames close with 4413."""
         return cast(int, self._get("MAX_FRAME_BYTES"))
 
     @property
     def RATE_LIMIT_MESSAGES(self) -> int:
-        """Frames one connection may send per :attr:`RATE_LIMIT_PERIOD`; more closes with 1008."""
+        """Frames one connection may send per :attr:`RATE_LIMIT_PERIOD`; more closes with 4429."""
         return cast(int, self._get("RATE_LIMIT_MESSAGES"))
 
     @property

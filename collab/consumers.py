@@ -42,7 +42,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """Serve the connection.
 
         When the server cancels it on shutdown, store the room's pending updates first,
-        then close with 1001 so the client reconnects (to another process, if any).
+        then close with 4503 (going away) so the client reconnects (to another process, if any).
         """
         try:
             await super().__call__(scope, receive, send)
@@ -88,7 +88,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         elif len(bytes_data) > conf.MAX_FRAME_BYTES:
             await self._refuse(CloseCode.FRAME_TOO_LARGE, f"{len(bytes_data)} byte frame")
         elif not self._limiter.allow():
-            await self._refuse(CloseCode.POLICY_VIOLATION, "rate limit exceeded")
+            await self._refuse(CloseCode.RATE_LIMITED, "rate limit exceeded")
         else:
             try:
                 await self.room.receive(self, decode_message(bytes_data))

@@ -110,10 +110,7 @@ class Room:
     async def remove_peer(self, peer: Peer) -> None:
         """Drop a connection and tell the others its presence states are gone."""
         controlled = self._peers.pop(peer, set())
-        still_held = set().union(*self._peers.values()) if self._peers else set()
-        gone = [
-            client_id for client_id in controlled - still_held if client_id in self.awareness.states
-        ]
+        gone = [client_id for client_id in controlled if client_id in self.awareness.states]
         if gone:
             self.awareness.remove_awareness_states(gone, "disconnect")
             await self._broadcast(self._awareness_frame(gone))
@@ -214,11 +211,16 @@ class Room:
         self._delta = event.update
 
     async def _receive_awareness(self, peer: Peer, message: AwarenessUpdate) -> None:
+        """Apply and relay presence states.
+
+        A connection controls the client ids it introduced to the room; stock clients
+        also echo other clients' states, which does not make those ids theirs.
+        """
         controlled = self._peers[peer]
         for entry in message.entries:
             if entry.state is None:
                 controlled.discard(entry.client_id)
-            else:
+            elif entry.client_id not in self.awareness.states:
                 controlled.add(entry.client_id)
         self.awareness.apply_awareness_update(message.payload, peer)
         await self._broadcast(encode_awareness(message.payload), exclude=peer)

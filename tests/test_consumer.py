@@ -111,6 +111,7 @@ async def test_dropped_connection_removes_its_awareness_states(
     await alice.send(encode_awareness(awareness_payload(9, 2, '{"cursor":1}')))
     relayed = await bob.receive()
     assert isinstance(relayed, AwarenessUpdate)
+    await bob.send(encode_awareness(relayed.payload))  # stock clients echo others' states
     await alice.communicator.send_input({"type": "websocket.disconnect", "code": 1006})
     removal = await bob.receive(timeout=1)
     assert isinstance(removal, AwarenessUpdate)
@@ -226,9 +227,9 @@ async def test_bad_frame_closes_only_the_sender(
         await other.disconnect()
 
 
-async def test_rate_limit_closes_with_policy_violation(editor: User, rooms: RoomRegistry) -> None:
+async def test_rate_limit_closes_with_rate_limited(editor: User, rooms: RoomRegistry) -> None:
     with override_settings(COLLAB={"RATE_LIMIT_MESSAGES": 5, "RATE_LIMIT_PERIOD": 60}):
         client = await connected("fast", editor)
         for _ in range(5):
             await client.send(encode_query_awareness())
-        assert await client.receive_close() == CloseCode.POLICY_VIOLATION
+        assert await client.receive_close() == CloseCode.RATE_LIMITED

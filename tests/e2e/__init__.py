@@ -1,0 +1,1 @@
+"""End-to-end tests: a real daphne server driven by stock Node Yjs clients."""

@@ -1,0 +1,127 @@
+"""A real daphne server process serving ``tests.asgi``, which tests stop, kill and restart."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+"""Daphne's own frame and message limits (1 MiB by default) are raised above collab's
+``MAX_FRAME_BYTES``, so that collab's limit is the one under test."""
+
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ServerProcess:
+    """``python -m daphne`` on a fixed free port, logging to ``log_path``."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.port = free_port()
+        self.log_path = log_path
+        self._env = env
+        self._process: subprocess.Popen[bytes] | None = None
+        log_path.write_bytes(b"")
+
+    @property
+    def ws_url(self) -> str:
+        """The URL a ``WebsocketProvider`` is given; the document key is appended to it."""
+        return f"ws://127.0.0.1:{self.port}/ws/collab"
+
+    @property
+    def origin(self) -> str:
+        """The Origin header a page served by this server would send."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start the server and wait until it listens.
+
+        Readiness is read from daphne's log, not probed with a bare TCP connection:
+        daphne 4.2 keeps such a connection without an application for up to 1 s, and
+        a SIGTERM in that time makes its shutdown handler fail with a KeyError before
+        it cancels (and so lets collab store) the open connections.
+        """
+        log_start = self.log_path.stat().st_size
+        listening = f"Listening on TCP address 127.0.0.1:{self.port}".encode()
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "--websocket-max-message-size",
+                    str(MAX_MESSAGE_BYTES),
+                    "--websocket-max-frame-size",
+                    str(MAX_MESSAGE_BYTES),
+                    "tests.asgi:application",
+                ],
+                cwd=ROOT,
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_until(
+            lambda: self._alive() and listening in self.log_path.read_bytes()[log_start:],
+            START_TIMEOUT,
+            lambda: f"daphne is not listening on port {self.port}\n{self.log_tail()}",
+        )
+
+    def stop(self) -> None:
+        """Shut the server down gracefully (SIGTERM) and wait until it exited."""
+        self._end(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL), as a crash or an OOM kill would."""
+        self._end(signal.SIGKILL)
+
+    @property
+    def running(self) -> bool:
+        """Whether the server process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def log_text(self) -> str:
+        """Everything the server wrote to stdout and stderr since the test started."""
+        return self.log_path.read_text(errors="replace")
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last ``lines`` lines of the server log, for failure messages."""
+        tail = "\n".join(self.log_text().splitlines()[-lines:])
+        return f"--- server log {self.log_path} (tail) ---\n{tail}"
+
+    def _alive(self) -> bool:
+        assert self._process is not None
+        if self._process.poll() is not None:
+            raise AssertionError(
+                f"daphne exited with {self._process.returncode} on start\n{self.log_tail()}"
+            )
+        return True
+
+    def _end(self, signum: signal.Signals) -> None:
+        assert self._process is not None, "the server was never started"
+        self._process.send_signal(signum)
+        try:
+            self._process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+            raise AssertionError(
+                f"daphne ignored {signum.name} for {STOP_TIMEOUT} s\n{self.log_tail()}"
+            ) from None
