@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
@@ -16,6 +17,16 @@ ROUTE_PREFIX = re.compile(r"([A-Za-z0-9_.~-]+/)*")
 """Path segments, each followed by a slash: what the websocket route may start with."""
 
 IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+"""Where collab's static files ship; the JS bundle is built into it from ``client/``."""
+
+BUNDLE_FILES = (
+    "collab/collab-client.js",
+    "collab/collab-client.mjs",
+    "collab/collab-editor.mjs",
+    "collab/collab-editor.css",
+)
 
 WHOLE_NUMBERS = (
     "MAX_FRAME_BYTES",
@@ -144,3 +155,20 @@ def check_channel_layer(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+@register()
+def check_bundle_built(**kwargs: Any) -> list[CheckMessage]:
+    """collab.W002: the built JS client and editors are in collab's static files."""
+    missing = [name for name in BUNDLE_FILES if not (STATIC_DIR / name).is_file()]
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"collab's built JavaScript is missing ({', '.join(missing)}), so the editor "
+            "widget and {% collab_editor %} will not work.",
+            hint="Install a released django-collab, or run 'npm ci --prefix client && "
+            "npm run build --prefix client' in a checkout.",
+            id="collab.W002",
+        )
+    ]

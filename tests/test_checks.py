@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from collab import checks
 from collab.checks import (
     check_asgi_application,
+    check_bundle_built,
     check_channel_layer,
     check_channels_installed,
     check_collab_settings,
@@ -74,3 +79,15 @@ def test_w001_in_memory_layer_in_production() -> None:
         assert check_channel_layer() == []
     with override_settings(CHANNEL_LAYERS=REDIS, DEBUG=False):
         assert check_channel_layer() == []
+
+
+def test_w002_bundle_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert check_bundle_built() == []
+    monkeypatch.setattr(checks, "STATIC_DIR", tmp_path)
+    assert ids(check_bundle_built()) == ["collab.W002"]
+    for name in checks.BUNDLE_FILES[:-1]:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("built")
+    [warning] = check_bundle_built()
+    assert "collab/collab-editor.css" in warning.msg
+    assert "collab-client.js" not in warning.msg

@@ -1,0 +1,61 @@
+/**
+ * The plain-text and code editor: CodeMirror 6 bound to a `Y.Text` by
+ * y-codemirror.next, with remote cursors and selections labelled with names.
+ *
+ * @module code
+ */
+
+import { basicSetup } from 'codemirror'
+import { Compartment, EditorState } from '@codemirror/state'
+import { EditorView } from '@codemirror/view'
+import { yCollab } from 'y-codemirror.next'
+
+/** Name of the shared `Y.Text` holding plain text (what the Node clients and tests use). */
+export const TEXT_NAME = 'content'
+
+/**
+ * Write `text` into the (empty) shared text of `ydoc`.
+ *
+ * @param {import('yjs').Doc} ydoc
+ * @param {string} text
+ */
+export const writeText = (ydoc, text) => {
+  ydoc.getText(TEXT_NAME).insert(0, text)
+}
+
+/** @param {boolean} flag */
+const editability = (flag) => [EditorView.editable.of(flag), EditorState.readOnly.of(!flag)]
+
+/**
+ * A code editor in `element`, editing the shared text of `ydoc`.
+ *
+ * @param {HTMLElement} element
+ * @param {object} options
+ * @param {import('yjs').Doc} options.ydoc
+ * @param {import('y-protocols/awareness').Awareness} [options.awareness] shows remote cursors
+ * @param {string} [options.label] accessible name of the editable area
+ * @return {import('./editors.js').Editor}
+ */
+export const createCodeEditor = (element, { ydoc, awareness, label }) => {
+  const ytext = ydoc.getText(TEXT_NAME)
+  const editable = new Compartment()
+  const view = new EditorView({
+    parent: element,
+    state: EditorState.create({
+      doc: ytext.toString(),
+      extensions: [
+        basicSetup,
+        EditorView.lineWrapping,
+        editable.of(editability(false)),
+        yCollab(ytext, awareness || null),
+        ...(label ? [EditorView.contentAttributes.of({ 'aria-label': label })] : [])
+      ]
+    })
+  })
+  return {
+    view,
+    setEditable: (flag) => view.dispatch({ effects: editable.reconfigure(editability(flag)) }),
+    getValue: () => ytext.toString(),
+    destroy: () => view.destroy()
+  }
+}

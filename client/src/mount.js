@@ -1,0 +1,146 @@
+/**
+ * Turns the markup rendered by `{% collab_editor %}` and the
+ * `CollaborativeEditor` widget into live editors.
+ *
+ * The markup is an element with `data-collab-editor` (JSON options, see
+ * {@link EditorConfig}) holding `.collab-presence`, `.collab-status`,
+ * `.collab-editor-body` and, for form widgets, the field's `<textarea>`: its
+ * value seeds a new document, and it receives the content on every change,
+ * so submitting the form stores it.
+ *
+ * @module mount
+ */
+
+import * as Y from 'yjs'
+import { CollabClient } from './client.js'
+import { MODES } from './editors.js'
+import { renderPresence, watchPresence } from './presence.js'
+import { seedDocument } from './seed.js'
+
+/**
+ * @typedef {object} EditorConfig
+ * @property {string|null} key the document key; null edits locally (an unsaved object)
+ * @property {'rich'|'plain'} mode
+ * @property {string|null} [url] websocket base URL; null for this page's server
+ * @property {{name: string, color: string}} [user]
+ * @property {boolean} [readOnly]
+ * @property {string} [label] accessible name of the editable area
+ */
+
+const STATUS_LABELS = {
+  local: 'Not shared yet: editing together starts once this is saved',
+  connecting: 'Connecting…',
+  connected: 'Syncing…',
+  synced: 'Synced',
+  'read-only': 'Read-only',
+  offline: 'Offline: your changes are kept and sent when the connection is back',
+  denied: 'No access to this document'
+}
+
+/** @type {WeakMap<HTMLElement, MountedEditor>} */
+const mounted = new WeakMap()
+
+/**
+ * @typedef {object} MountedEditor
+ * @property {Y.Doc} ydoc
+ * @property {CollabClient|null} client null when editing locally
+ * @property {import('./editors.js').Editor} editor
+ * @property {() => void} destroy
+ */
+
+/**
+ * @param {HTMLElement|null} statusEl
+ * @param {string} status
+ * @param {boolean} unsynced
+ * @param {{code: number}} [detail]
+ */
+const showStatus = (statusEl, status, unsynced, detail) => {
+  if (!statusEl) return
+  statusEl.dataset.status = status
+  statusEl.dataset.unsynced = String(unsynced)
+  const label = status === 'synced' && unsynced ? 'Sending changes…' : STATUS_LABELS[status]
+  statusEl.textContent = detail ? `${label} (${detail.code})` : label
+}
+
+/**
+ * Start the editor described by `container`'s markup (once; later calls
+ * return the same editor).
+ *
+ * @param {HTMLElement} container
+ * @return {MountedEditor}
+ */
+export const mountEditor = (container) => {
+  const existing = mounted.get(container)
+  if (existing) return existing
+  /** @type {EditorConfig} */
+  const config = JSON.parse(container.dataset.collabEditor)
+  const mode = MODES[config.mode]
+  if (!mode) throw new TypeError(`collab: unknown editor mode ${JSON.stringify(config.mode)}`)
+  const field = container.querySelector('textarea')
+  const statusEl = container.querySelector('.collab-status')
+  const presenceEl = container.querySelector('.collab-presence')
+  const client = config.key
+    ? new CollabClient({ key: config.key, url: config.url || undefined, user: config.user, readOnly: config.readOnly })
+    : null
+  const ydoc = client ? client.doc : new Y.Doc()
+  const editor = mode.create(container.querySelector('.collab-editor-body'), {
+    ydoc, awareness: client?.awareness, label: config.label
+  })
+  const initial = field ? field.value : ''
+  const seed = () => {
+    if (initial) seedDocument(ydoc, `${config.mode}\n${initial}`, (scratch) => mode.write(scratch, initial))
+  }
+  const copyToField = () => {
+    if (field) field.value = editor.getValue()
+  }
+  ydoc.on('update', copyToField)
+  const stops = [() => ydoc.off('update', copyToField)]
+  if (client) {
+    let seeded = false
+    const onStatus = (status, detail) => {
+      showStatus(statusEl, status, client.hasUnsyncedChanges, detail)
+      if (status === 'synced' && !seeded) {
+        seeded = true
+        seed()
+        editor.setEditable(true)
+      } else if (status === 'read-only' || status === 'denied') {
+        editor.setEditable(false)
+      }
+    }
+    const onUnsynced = (flag) => showStatus(statusEl, client.status, flag)
+    client.on('status', onStatus)
+    client.on('unsynced', onUnsynced)
+    onStatus(client.status)
+    if (presenceEl) stops.push(watchPresence(client.awareness, (users) => renderPresence(presenceEl, users)))
+  } else {
+    seed()
+    editor.setEditable(!config.readOnly)
+    showStatus(statusEl, 'local', false)
+  }
+  const handle = {
+    ydoc,
+    client,
+    editor,
+    destroy () {
+      stops.forEach((stop) => stop())
+      editor.destroy()
+      if (client) client.destroy()
+      else ydoc.destroy()
+      mounted.delete(container)
+    }
+  }
+  mounted.set(container, handle)
+  return handle
+}
+
+/**
+ * Mount every editor under `root`, except those of Django formset templates
+ * (field names containing `__prefix__`).
+ *
+ * @param {ParentNode} [root]
+ * @return {MountedEditor[]}
+ */
+export const mountAll = (root = document) =>
+  Array.from(root.querySelectorAll('[data-collab-editor]'))
+    .filter((container) => !container.querySelector('textarea[name*="__prefix__"]'))
+    .map(mountEditor)

@@ -1,0 +1,105 @@
+/**
+ * The rich-text editor: ProseMirror bound to a `Y.XmlFragment` by y-prosemirror,
+ * with remote cursors and selections labelled with the users' names.
+ *
+ * @module rich-text
+ */
+
+import { EditorState } from 'prosemirror-state'
+import { EditorView } from 'prosemirror-view'
+import { DOMParser as PMDOMParser, DOMSerializer, Schema } from 'prosemirror-model'
+import { schema as basicSchema } from 'prosemirror-schema-basic'
+import { addListNodes } from 'prosemirror-schema-list'
+import { exampleSetup, buildMenuItems } from 'prosemirror-example-setup'
+import { undoItem } from 'prosemirror-menu'
+import { keymap } from 'prosemirror-keymap'
+import {
+  ySyncPlugin, yCursorPlugin, yUndoPlugin, undo, redo,
+  prosemirrorToYXmlFragment, yXmlFragmentToProseMirrorRootNode
+} from 'y-prosemirror'
+
+/** Name of the shared `Y.XmlFragment` holding rich text (y-prosemirror's default). */
+export const FRAGMENT_NAME = 'prosemirror'
+
+/** Paragraphs, headings, lists, quotes, code blocks, links, images, emphasis. */
+export const schema = new Schema({
+  nodes: addListNodes(basicSchema.spec.nodes, 'paragraph block*', 'block'),
+  marks: basicSchema.spec.marks
+})
+
+/** An inert HTML document: parsing into it runs no scripts and loads nothing. */
+const inertDocument = () => document.implementation.createHTMLDocument('')
+
+/**
+ * Parse HTML into a ProseMirror document; whatever the schema lacks is dropped.
+ *
+ * @param {string} html
+ * @return {import('prosemirror-model').Node}
+ */
+export const htmlToDoc = (html) => {
+  const body = inertDocument().body
+  body.innerHTML = html
+  return PMDOMParser.fromSchema(schema).parse(body)
+}
+
+/**
+ * The HTML of the rich text in `fragment`.
+ *
+ * @param {import('yjs').XmlFragment} fragment
+ * @return {string}
+ */
+export const fragmentToHtml = (fragment) => {
+  const doc = yXmlFragmentToProseMirrorRootNode(fragment, schema)
+  const container = inertDocument().createElement('div')
+  container.append(DOMSerializer.fromSchema(schema).serializeFragment(doc.content, { document: container.ownerDocument }))
+  return container.innerHTML
+}
+
+/**
+ * Write `html` as rich text into the (empty) fragment of `ydoc`.
+ *
+ * @param {import('yjs').Doc} ydoc
+ * @param {string} html
+ */
+export const writeHtml = (ydoc, html) => {
+  prosemirrorToYXmlFragment(htmlToDoc(html), ydoc.getXmlFragment(FRAGMENT_NAME))
+}
+
+/** The example setup's menu without its undo group: undo goes through Yjs. */
+const menuContent = () => buildMenuItems(schema).fullMenu.filter((group) => !group.includes(undoItem))
+
+/**
+ * A rich-text editor in `element`, editing the fragment of `ydoc`.
+ *
+ * @param {HTMLElement} element
+ * @param {object} options
+ * @param {import('yjs').Doc} options.ydoc
+ * @param {import('y-protocols/awareness').Awareness} [options.awareness] shows remote cursors
+ * @param {string} [options.label] accessible name of the editable area
+ * @return {import('./editors.js').Editor}
+ */
+export const createRichTextEditor = (element, { ydoc, awareness, label }) => {
+  const fragment = ydoc.getXmlFragment(FRAGMENT_NAME)
+  let editable = false
+  const plugins = [
+    ySyncPlugin(fragment),
+    ...(awareness ? [yCursorPlugin(awareness)] : []),
+    yUndoPlugin(),
+    keymap({ 'Mod-z': undo, 'Mod-y': redo, 'Mod-Shift-z': redo }),
+    ...exampleSetup({ schema, history: false, menuContent: menuContent() })
+  ]
+  const view = new EditorView(element, {
+    state: EditorState.create({ schema, plugins }),
+    editable: () => editable,
+    attributes: label ? { 'aria-label': label } : {}
+  })
+  return {
+    view,
+    setEditable (flag) {
+      editable = flag
+      view.setProps({})
+    },
+    getValue: () => fragmentToHtml(fragment),
+    destroy: () => view.destroy()
+  }
+}

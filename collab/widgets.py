@@ -1,0 +1,230 @@
+"""The collaborative editor as a form widget, and what binds it to a model instance.
+
+``CollaborativeEditor`` renders a live editor (rich text or plain text/code) next to
+a hidden ``<textarea>`` that always holds the current content, so submitting the form
+stores it like any text field. A widget never sees the form's instance or the request,
+so :class:`CollaborativeFormMixin` (forms) and :class:`CollaborativeAdminMixin`
+(``ModelAdmin``) tell it which document it edits and who is editing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from collab import store
+from collab.keys import validate_key
+from collab.permissions import Access, get_policy
+from collab.presence import UserInfo, user_info
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpRequest
+
+    from collab.permissions import User as PolicyUser
+
+    User = AbstractBaseUser | AnonymousUser
+
+Mode = Literal["rich", "plain"]
+
+MODES: tuple[Mode, ...] = ("rich", "plain")
+"""``rich``: ProseMirror, the field stores HTML; ``plain``: CodeMirror, the field stores text."""
+
+EDITOR_MEDIA = forms.Media(
+    css={"all": ["collab/collab-editor.css"]},
+    js=[forms.Script("collab/collab-editor.mjs", type="module")],  # type: ignore[list-item]
+)
+"""The built editor bundle (an ES module: loaded once per page however often it is listed)."""
+
+
+def document_key(instance: models.Model, field_name: str) -> str | None:
+    """The key of the document holding ``field_name`` of ``instance``.
+
+    Returns:
+        ``<app_label>.<model_name>.<pk>.<field_name>``, or ``None`` for an unsaved
+        instance (it has no document until it is saved).
+
+    Raises:
+        ValueError: The primary key contains characters a document key may not.
+    """
+    if instance.pk is None:
+        return None
+    meta = instance._meta
+    key = f"{meta.app_label}.{meta.model_name}.{instance.pk}.{field_name}"
+    try:
+        validate_key(key)
+    except ValidationError as exc:
+        raise ValueError(f"{key!r} is not a valid document key") from exc
+    return key
+
+
+def access_for(user: User, key: str) -> Access:
+    """What the permission policy grants ``user`` on document ``key`` (nothing is created)."""
+    return Access(get_policy()(cast("PolicyUser", user), key, store.get_document(key)))
+
+
+def editor_config(
+    key: str | None,
+    mode: Mode,
+    user: User | None,
+    *,
+    read_only: bool = False,
+    label: str = "",
+) -> dict[str, Any]:
+    """The options the editor bundle reads from an editor's ``data-collab-editor``.
+
+    Args:
+        key: The document key, or ``None`` to edit locally (nothing is shared).
+        mode: ``"rich"`` or ``"plain"``.
+        user: Who is editing: shown to the others, and asked about to the permission
+            policy; ``None`` when unknown (the server still enforces the policy).
+        read_only: Force a read-only editor.
+        label: The accessible name of the editable area.
+
+    Raises:
+        ValueError: ``mode`` is not one of :data:`MODES`.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown editor mode {mode!r}; use one of {MODES}")
+    info: UserInfo | None = None
+    if user is not None:
+        info = user_info(user)
+        if key is not None:
+            read_only = read_only or access_for(user, key) < Access.EDIT
+    return {"key": key, "mode": mode, "user": info, "readOnly": read_only, "label": label}
+
+
+def config_attribute(config: dict[str, Any]) -> str:
+    """``config`` as the JSON value of a ``data-collab-editor`` attribute."""
+    return json.dumps(config, cls=DjangoJSONEncoder, separators=(",", ":"))
+
+
+class CollaborativeEditor(forms.Textarea):
+    """A live collaborative editor for a text field.
+
+    The field's value seeds a document that does not exist yet; afterwards the shared
+    document is the source of truth, and the form submits its current content (HTML
+    for ``mode="rich"``, text for ``mode="plain"``).
+    """
+
+    template_name = "collab/widgets/collaborative_editor.html"
+
+    def __init__(
+        self, attrs: dict[str, Any] | None = None, *, mode: Mode = "rich", key: str | None = None
+    ) -> None:
+        """Configure the editor.
+
+        Args:
+            attrs: HTML attributes of the hidden ``<textarea>``.
+            mode: ``"rich"`` (ProseMirror, HTML) or ``"plain"`` (CodeMirror, text).
+            key: The document's key; leave it out in forms with
+                :class:`CollaborativeFormMixin`, which derives it from the instance.
+        """
+        super().__init__(attrs)
+        if mode not in MODES:
+            raise ValueError(f"unknown editor mode {mode!r}; use one of {MODES}")
+        self.mode: Mode = mode
+        self.key = key
+        self.bound = key is not None
+        self.user: User | None = None
+
+    def bind(self, key: str | None, user: User | None) -> None:
+        """Edit document ``key`` (``None``: an unsaved object, edited locally) as ``user``."""
+        self.key = key
+        self.user = user
+        self.bound = True
+
+    @property
+    def media(self) -> forms.Media:
+        """The editor bundle and its stylesheet."""
+        return EDITOR_MEDIA
+
+    def use_required_attribute(self, initial: object) -> bool:
+        """Never: the browser cannot focus the hidden textarea to complain about it."""
+        return False
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        """Hide the textarea, and add the editor's ``data-collab-editor`` options.
+
+        Raises:
+            ValueError: No document key: the widget is neither given one nor bound by
+                :class:`CollaborativeFormMixin`.
+        """
+        if not self.bound:
+            raise ValueError(
+                "CollaborativeEditor has no document key: pass key=..., or use it in a "
+                "form with CollaborativeFormMixin (or a ModelAdmin with "
+                "CollaborativeAdminMixin)."
+            )
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        config = editor_config(
+            self.key,
+            self.mode,
+            self.user,
+            read_only=bool(widget_attrs.get("disabled") or widget_attrs.get("readonly")),
+            label=str(widget_attrs.get("aria-label", "")),
+        )
+        widget_attrs["hidden"] = True
+        context["editor_config"] = config_attribute(config)
+        return context
+
+
+class CollaborativeFormMixin(forms.BaseForm):
+    """Binds the form's :class:`CollaborativeEditor` widgets to a document each.
+
+    In a ``ModelForm`` the key derives from the instance and the field
+    (:func:`document_key`); an unsaved instance gets local editors whose content is
+    submitted as usual, and becomes collaborative once saved. Pass
+    ``collab_user=request.user`` so the editors show the user's name and colour and
+    are read-only for users the permission policy lets only read.
+    """
+
+    collab_user: User | None = None
+
+    def __init__(self, *args: Any, collab_user: User | None = None, **kwargs: Any) -> None:
+        """Create the form, then bind its collaborative widgets."""
+        super().__init__(*args, **kwargs)
+        if collab_user is not None:
+            self.collab_user = collab_user
+        instance = getattr(self, "instance", None)
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, CollaborativeEditor):
+                key = widget.key
+                if key is None and instance is not None:
+                    key = document_key(instance, name)
+                widget.bind(key, self.collab_user)
+
+
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[models.Model]
+else:
+    _ModelAdmin = admin.ModelAdmin
+
+
+class CollaborativeAdminMixin(_ModelAdmin):
+    """Makes the ``CollaborativeEditor`` widgets of a ``ModelAdmin`` edit live.
+
+    Choose the fields with ``formfield_overrides`` (or ``formfield_for_dbfield``); this
+    mixin binds each change form's widgets to the object and the logged-in user.
+    """
+
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: models.Model | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm[models.Model]]:
+        """The admin's form class, with :class:`CollaborativeFormMixin` for this user."""
+        form = super().get_form(request, obj, change, **kwargs)
+        attrs = {"collab_user": request.user, "__module__": form.__module__}
+        return type(form.__name__, (CollaborativeFormMixin, form), attrs)

@@ -1,0 +1,14 @@
+"""HTTP routes of the browser tests' server: test pages, a collaborative admin, static files."""
+
+from django.contrib.staticfiles.views import serve
+from django.urls import path, re_path
+
+from collab.keys import KEY_PATTERN
+from tests.browser import admin, views
+
+urlpatterns = [
+    re_path(rf"^editor/(?P<key>{KEY_PATTERN})/(?P<mode>rich|plain)/$", views.editor_page),
+    re_path(rf"^form/(?P<key>{KEY_PATTERN})/(?P<mode>rich|plain)/$", views.form_page),
+    path("admin/", admin.site.urls),
+    re_path(r"^static/(?P<path>.+)$", serve, {"insecure": True}),
+]
