@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "ROOM_GRACE_PERIOD": 10.0,
     "KEEPALIVE_INTERVAL": 10.0,
     "SNAPSHOT_RETENTION": 50,
+    "CHANNEL_LAYER": "default",
+    "REPAIR_INTERVAL": 2.0,
 }
 
 
@@ -94,6 +96,16 @@ class Settings:
     def SNAPSHOT_RETENTION(self) -> int:
         """Automatic snapshots kept per document; older ones are deleted on compaction."""
         return cast(int, self._get("SNAPSHOT_RETENTION"))
+
+    @property
+    def CHANNEL_LAYER(self) -> str:
+        """Alias of the channel layer that links server processes (in ``CHANNEL_LAYERS``)."""
+        return cast(str, self._get("CHANNEL_LAYER"))
+
+    @property
+    def REPAIR_INTERVAL(self) -> float:
+        """Seconds between heartbeats that let processes detect and repair lost messages."""
+        return float(self._get("REPAIR_INTERVAL"))
 
 
 conf = Settings()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from channels.db import database_sync_to_async
 from pycrdt import Awareness, Doc, TransactionEvent, merge_updates
@@ -27,12 +27,16 @@ from collab.protocol import (
     SyncStep1,
     SyncStep2,
     SyncUpdate,
+    decode_awareness_update,
     encode_awareness,
     encode_permission_denied,
     encode_sync_step1,
     encode_sync_step2,
     encode_update,
 )
+
+if TYPE_CHECKING:
+    from collab.relay import Relay
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +74,8 @@ class Room:
         self._store_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
+        self.relay: Relay | None = None
+        """Link to this document's rooms in other processes, if the layer spans processes."""
 
     @property
     def peer_count(self) -> int:
@@ -113,7 +119,10 @@ class Room:
         gone = [client_id for client_id in controlled if client_id in self.awareness.states]
         if gone:
             self.awareness.remove_awareness_states(gone, "disconnect")
-            await self._broadcast(self._awareness_frame(gone))
+            payload = self.awareness.encode_awareness_update(gone)
+            await self._broadcast(encode_awareness(payload))
+            if self.relay is not None:
+                await self.relay.publish_awareness(payload)
         if not self._peers and self._keepalive_task is not None:
             self._keepalive_task.cancel()
             self._keepalive_task = None
@@ -126,7 +135,7 @@ class Room:
                 its content. Nothing was applied or relayed.
         """
         if isinstance(message, SyncStep1):
-            await peer.send_frame(encode_sync_step2(self._missing_for(message.state_vector)))
+            await peer.send_frame(encode_sync_step2(self.missing_for(message.state_vector)))
         elif isinstance(message, SyncStep2 | SyncUpdate):
             await self._receive_update(peer, message.update)
         elif isinstance(message, AwarenessUpdate):
@@ -158,6 +167,9 @@ class Room:
 
     async def close(self) -> None:
         """Store everything and compact, retrying failed writes until they succeed."""
+        if self.relay is not None:
+            await self.relay.stop()
+            self.relay = None
         for task in (self._flush_task, self._keepalive_task):
             if task is not None:
                 task.cancel()
@@ -178,7 +190,35 @@ class Room:
         except Exception:
             logger.exception("collab: compacting document %r failed", self.key)
 
-    def _missing_for(self, state_vector: bytes) -> bytes:
+    async def apply_remote_update(self, update: bytes) -> None:
+        """Apply an update another process received; relay to local peers and store it.
+
+        Every process stores what it applied, so an update survives the crash of the
+        process that received it (the log tolerates duplicates; compaction merges them).
+
+        Raises:
+            UpdateRejected: pycrdt could not decode the update.
+        """
+        delta = self._apply(update)
+        if delta is not None:
+            await self._accept(delta, exclude=None)
+
+    async def apply_remote_awareness(self, payload: bytes) -> None:
+        """Apply presence states another process received and relay them to local peers.
+
+        Raises:
+            ProtocolError: The payload is not a valid awareness update.
+        """
+        decode_awareness_update(payload)
+        self.awareness.apply_awareness_update(payload, "remote")
+        await self._broadcast(encode_awareness(payload))
+
+    def missing_for(self, state_vector: bytes) -> bytes:
+        """Encode what a peer with ``state_vector`` lacks (Yjs sync step 2 content).
+
+        Raises:
+            UpdateRejected: pycrdt could not decode the state vector.
+        """
         try:
             return self.doc.get_update(state_vector)
         except ValueError as exc:
@@ -192,7 +232,13 @@ class Room:
         delta = self._apply(update)
         if delta is None:
             return
-        await self._broadcast(encode_update(delta), exclude=peer)
+        await self._accept(delta, exclude=peer)
+        if self.relay is not None:
+            await self.relay.publish_update(delta)
+
+    async def _accept(self, delta: bytes, exclude: Peer | None) -> None:
+        """Fan an applied change out to local peers and queue it for storage."""
+        await self._broadcast(encode_update(delta), exclude=exclude)
         self._pending.append(delta)
         if self._flush_task is None:
             self._flush_task = asyncio.create_task(self._flush_soon())
@@ -224,6 +270,8 @@ class Room:
                 controlled.add(entry.client_id)
         self.awareness.apply_awareness_update(message.payload, peer)
         await self._broadcast(encode_awareness(message.payload), exclude=peer)
+        if self.relay is not None:
+            await self.relay.publish_awareness(message.payload)
 
     def _awareness_frame(self, client_ids: list[int]) -> bytes:
         return encode_awareness(self.awareness.encode_awareness_update(client_ids))

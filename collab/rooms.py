@@ -7,6 +7,7 @@ import logging
 from weakref import WeakKeyDictionary
 
 from collab.conf import conf
+from collab.relay import connect_relay
 from collab.room import Peer, Room
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ class RoomRegistry:
         await room.remove_peer(peer)
         if room.peer_count == 0 and self._rooms.get(room.key) is room:
             self._unload_timers[room.key] = asyncio.create_task(self._unload_later(room))
+            try:
+                await room.flush()
+            except Exception:
+                logger.exception("collab: storing document %r failed; will retry", room.key)
 
     async def close_all(self) -> None:
         """Store and unload every room now (server shutdown); the rooms' peers stay open."""
@@ -69,6 +74,7 @@ class RoomRegistry:
             if unloading is not None:
                 await asyncio.shield(unloading)
             await room.load()
+            connect_relay(room)
         except BaseException:
             if self._rooms.get(room.key) is room:
                 del self._rooms[room.key]

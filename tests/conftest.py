@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
 from django.contrib.auth.models import Permission, User
 from django.db import connections
 
@@ -60,9 +61,13 @@ def outsider(transactional_db: None) -> User:
 async def rooms() -> AsyncIterator[RoomRegistry]:
     """This test's room registry; every room is stored and unloaded afterwards.
 
+    The channel layer is made anew for each test: layers bind to the event loop that
+    first used them, and every test has its own loop.
+
     Also closes the database connection that async ORM calls opened in the worker
     thread, so PostgreSQL can drop the test database.
     """
+    channel_layers.backends.clear()
     registry = get_registry()
     yield registry
     await registry.close_all()

@@ -19,24 +19,9 @@ from collab.exceptions import DocumentLoadError
 from collab.models import Document, DocumentUpdate
 from collab.rooms import RoomRegistry
 from tests.stored import stored_text, wait_for_stored_text
-from tests.ws import Client, connected
+from tests.ws import Client, RecordingPeer, connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class SilentPeer:
-    """A peer that records frames instead of sending them."""
-
-    can_edit = True
-
-    def __init__(self) -> None:
-        self.frames: list[bytes] = []
-
-    async def send_frame(self, frame: bytes) -> None:
-        self.frames.append(frame)
-
-    def idle_for(self) -> float:
-        return 0.0
 
 
 async def test_concurrent_joins_share_one_load(
@@ -52,7 +37,7 @@ async def test_concurrent_joins_share_one_load(
         return real_load(document_id)
 
     monkeypatch.setattr(store, "load_updates", slow_load)
-    peers = [SilentPeer() for _ in range(5)]
+    peers = [RecordingPeer() for _ in range(5)]
     joined = await asyncio.gather(*(rooms.join("once", document.pk, p) for p in peers))
     assert loads == [document.pk]
     assert len({id(room) for room in joined}) == 1
@@ -85,7 +70,7 @@ async def test_load_error_type(rooms: RoomRegistry, monkeypatch: pytest.MonkeyPa
     document = await Document.objects.acreate(key="corrupt")
     monkeypatch.setattr(store, "load_updates", lambda document_id: [b"not a yjs update"])
     with pytest.raises(DocumentLoadError):
-        await rooms.join("corrupt", document.pk, SilentPeer())
+        await rooms.join("corrupt", document.pk, RecordingPeer())
 
 
 async def test_failed_write_is_retried_without_loss(
@@ -145,13 +130,13 @@ async def test_rejoin_during_unload_waits_for_the_final_write(
 
     monkeypatch.setattr(store, "append_updates", slow_append)
     with override_settings(COLLAB={"FLUSH_INTERVAL": 60, "ROOM_GRACE_PERIOD": 0}):
-        first = SilentPeer()
+        first = RecordingPeer()
         room = await rooms.join("cycle", document.pk, first)
         room.doc.get("content", type=Text).insert(0, "unsaved")
         room._pending.append(room.doc.get_update())
         await rooms.leave(room, first)
         assert await asyncio.to_thread(writing.wait, 5)
-        second = SilentPeer()
+        second = RecordingPeer()
         new_room = await rooms.join("cycle", document.pk, second)
     assert new_room is not room
     assert str(new_room.doc.get("content", type=Text)) == "unsaved"

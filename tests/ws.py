@@ -23,6 +23,25 @@ from collab.routing import websocket_urlpatterns
 application = URLRouter(websocket_urlpatterns)
 
 
+class RecordingPeer:
+    """A room peer that records the frames it is sent instead of sending them."""
+
+    can_edit = True
+
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+
+    async def send_frame(self, frame: bytes) -> None:
+        self.frames.append(frame)
+
+    def idle_for(self) -> float:
+        return 0.0
+
+    def messages(self) -> list[Message]:
+        """The recorded frames, decoded."""
+        return [decode_message(frame) for frame in self.frames]
+
+
 class Client:
     """A minimal y-websocket client on a communicator, holding its own pycrdt Doc."""
 

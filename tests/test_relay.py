@@ -1,0 +1,138 @@
+"""Rooms of one document in different processes, linked through a real Redis layer.
+
+Each test builds two rooms with their own relays, as two server processes would have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from channels.layers import BaseChannelLayer
+from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.test import override_settings
+from pycrdt import Doc, Text
+
+from collab.models import Document
+from collab.protocol import SyncUpdate, decode_message, encode_awareness, encode_update
+from collab.relay import Relay
+from collab.room import Room
+from tests.ws import RecordingPeer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LAYERS: dict[str, Callable[[str], BaseChannelLayer]] = {
+    "core": lambda url: RedisChannelLayer(hosts=[url]),
+    "pubsub": lambda url: RedisPubSubChannelLayer(hosts=[url]),
+}
+
+
+@pytest.fixture(params=sorted(LAYERS))
+async def layer(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[BaseChannelLayer]:
+    """A channels-redis layer (core or pub/sub) on a real Redis."""
+    channel_layer = LAYERS[request.param](redis_url)
+    yield channel_layer
+    await channel_layer.flush()
+
+
+async def open_room(key: str, layer: BaseChannelLayer) -> Room:
+    """A loaded room linked to the layer, as one server process would open it."""
+    document, _ = await Document.objects.aget_or_create(key=key)
+    room = Room(key, document.pk)
+    await room.load()
+    room.relay = Relay(room, layer)
+    room.relay.start()
+    await eventually(lambda: bool(room.relay and room.relay.channel))
+    return room
+
+
+async def eventually(check: Callable[[], bool], within: float = 3.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+def text_of(room: Room) -> str:
+    return str(room.doc.get("content", type=Text))
+
+
+class Writer:
+    """Produces frames with Yjs updates appending text, like a client editor."""
+
+    def __init__(self) -> None:
+        self.doc: Doc[Any] = Doc()
+        self.text = self.doc.get("content", type=Text)
+
+    def type(self, chunk: str) -> bytes:
+        state = self.doc.get_state()
+        self.text += chunk
+        return encode_update(self.doc.get_update(state))
+
+
+@pytest.fixture
+async def two_rooms(layer: BaseChannelLayer) -> AsyncIterator[tuple[Room, Room]]:
+    with override_settings(COLLAB={"REPAIR_INTERVAL": 0.2, "FLUSH_INTERVAL": 0.05}):
+        first = await open_room("shared", layer)
+        second = await open_room("shared", layer)
+        yield first, second
+        await asyncio.gather(first.close(), second.close())
+
+
+async def test_updates_and_presence_cross_processes_once_per_process(
+    two_rooms: tuple[Room, Room],
+) -> None:
+    first, second = two_rooms
+    await asyncio.sleep(0.5)  # first-contact sync exchanges settle
+    assert first.relay is not None
+    assert second.relay is not None
+    local = [RecordingPeer() for _ in range(10)]
+    remote = [RecordingPeer() for _ in range(10)]
+    for peer in local:
+        await first.add_peer(peer)
+    for peer in remote:
+        await second.add_peer(peer)
+    before = second.relay.messages_received
+    writer = Writer()
+    await first.receive(local[0], decode_message(writer.type("hello")))
+    await eventually(lambda: text_of(second) == "hello")
+    for peer in remote:
+        assert any(isinstance(m, SyncUpdate) for m in peer.messages())
+    await asyncio.sleep(0.1)
+    update_messages = second.relay.messages_received - before
+    assert 1 <= update_messages <= 2, "one update message (plus at most one heartbeat)"
+
+    presence = b"\x01\x05\x01\x02{}"
+    await second.receive(remote[0], decode_message(encode_awareness(presence)))
+    await eventually(lambda: 5 in first.awareness.states)
+
+
+async def test_lost_messages_are_repaired_without_reconnecting(
+    two_rooms: tuple[Room, Room], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = two_rooms
+    assert first.relay is not None
+    peer = RecordingPeer()
+    await first.add_peer(peer)
+    real_send = first.relay._group_send
+    dropped: list[dict[str, Any]] = []
+
+    async def lossy_send(message: dict[str, Any]) -> None:
+        if message["type"] == "collab.update" and len(dropped) < 3:
+            dropped.append(message)
+        else:
+            await real_send(message)
+
+    monkeypatch.setattr(first.relay, "_group_send", lossy_send)
+    writer = Writer()
+    for chunk in ("lost ", "in ", "transit"):
+        await first.receive(peer, decode_message(writer.type(chunk)))
+    assert len(dropped) == 3, "every update message was lost on the way"
+    await eventually(lambda: text_of(second) == "lost in transit")
+    await first.receive(peer, decode_message(writer.type("!")))
+    await eventually(lambda: text_of(second) == "lost in transit!")
