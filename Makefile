@@ -23,6 +23,8 @@ test: $(VENV_PYTHON)
 	$(VENV_PYTHON) -m pip install --quiet -e '.[test,docs,demo]'
 	npm ci --prefix client --no-audit --no-fund --loglevel=error
 	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	# The browser tests drive Debian's Chromium (Playwright never downloads a browser).
+	command -v chromium || (apt-get update && apt-get install -y chromium)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
