@@ -1,8 +1,10 @@
-"""Fixtures of the browser suite: a daphne server with test pages, and Debian's Chromium.
+"""Fixtures of the browser suite: Debian's Chromium against a daphne server with test pages.
 
-Playwright drives ``/usr/bin/chromium`` (never a browser of its own download). Each
-user gets their own browser context, logged in with a session cookie. A failing test
-leaves a screenshot of every page it opened in ``tests/.artifacts/``.
+The server is the end-to-end suite's ``server`` fixture; test modules select the test
+pages' settings with :data:`SERVER_SETTINGS`. Playwright drives ``/usr/bin/chromium``
+(never a browser of its own download). Each user gets their own browser context, logged
+in with a session cookie. A failing test leaves a screenshot of every page it opened in
+``tests/.artifacts/``.
 """
 
 from __future__ import annotations
@@ -10,16 +12,17 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Generator, Iterator
+from typing import Protocol
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, sync_playwright
 
-from tests.e2e.conftest import artifact, server_env
-from tests.e2e.server import ServerProcess
 from tests.conftest import make_user
+from tests.e2e.conftest import artifact, server
+from tests.e2e.server import ServerProcess
 from tests.settings import ARTIFACTS
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,7 +39,19 @@ CHROMIUM_ARGS = [
 EXPECT_TIMEOUT = 10_000
 """Milliseconds a page may take to reach an expected state."""
 
-OpenPage = Callable[[User, str], Page]
+RouteSocket = Callable[[WebSocketRoute], None]
+
+
+class OpenPage(Protocol):
+    def __call__(self, user: User, path: str, route: RouteSocket | None = None) -> Page:
+        """Open ``path`` as ``user``; ``route`` intercepts the page's collab websockets."""
+        ...
+
+
+SERVER_SETTINGS = pytest.mark.parametrize("server", ["tests.browser.settings"], indirect=True)
+"""Mark for browser test modules: the server serves the test pages of ``tests.browser.urls``."""
+
+__all__ = ["server"]
 
 
 @pytest.fixture
@@ -58,20 +73,6 @@ def browser(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 @pytest.fixture
-def server(
-    transactional_db: None, redis_url: str, request: pytest.FixtureRequest
-) -> Iterator[ServerProcess]:
-    """A daphne server serving the test pages of ``tests.browser.urls``."""
-    process = ServerProcess(
-        server_env("tests.browser.settings", redis_url), artifact(request, "server.log")
-    )
-    process.start()
-    yield process
-    if process.running:
-        process.stop()
-
-
-@pytest.fixture
 def open_page(
     browser: Browser, server: ServerProcess, request: pytest.FixtureRequest
 ) -> Iterator[OpenPage]:
@@ -83,7 +84,7 @@ def open_page(
     pages: list[Page] = []
     console = artifact(request, "console.log").open("w")
 
-    def open_(user: User, path: str) -> Page:
+    def open_(user: User, path: str, route: RouteSocket | None = None) -> Page:
         client = Client()
         client.force_login(user)
         session = client.cookies[settings.SESSION_COOKIE_NAME].value
@@ -92,6 +93,8 @@ def open_page(
             [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": server.origin}]
         )
         context.set_default_timeout(EXPECT_TIMEOUT)
+        if route is not None:
+            context.route_web_socket(re.compile(r"/ws/collab/"), route)
         contexts.append(context)
         page = context.new_page()
         pages.append(page)

@@ -6,11 +6,11 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import OpenPage
+from tests.browser.conftest import SERVER_SETTINGS, OpenPage
 from tests.e2e.waiting import wait_until
 from tests.stored import stored_text
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, SERVER_SETTINGS]
 
 EDITABLE = {"plain": ".cm-content", "rich": ".ProseMirror"}
 """The editable element of each editor mode."""
