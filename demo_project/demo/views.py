@@ -5,9 +5,7 @@ Every page needs a logged-in user (``LoginRequiredMiddleware``) who may view doc
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import permission_required
-from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,22 +13,6 @@ from django.views.decorators.http import require_http_methods
 
 from collab.models import Document
 from demo_project.demo.forms import DocumentForm
-
-
-def user_color(user_id: int) -> str:
-    """A colour that identifies a user on every page and visit.
-
-    The hue steps by the golden angle per user id, so users created one after the
-    other (alice, bob, ...) get clearly different colours.
-    """
-    hue = round(user_id * 137.508) % 360
-    return f"hsl({hue}, 65%, 42%)"
-
-
-def display_name(user: AbstractBaseUser | AnonymousUser) -> str:
-    """The name shown to the other users of a document: the full name, else the username."""
-    full_name = user.get_full_name() if isinstance(user, AbstractUser) else ""
-    return full_name or user.get_username()
 
 
 @require_http_methods(["GET", "POST"])
@@ -55,17 +37,9 @@ def document_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 @permission_required("collab.view_document", raise_exception=True)
 def document_detail(request: HttpRequest, key: str) -> HttpResponse:
-    """Show a document's title and its text in a textarea shared with everyone on the page."""
+    """Show a document's title and its text in a live editor shared with everyone on the page."""
     document = get_object_or_404(Document, key=key)
-    user = request.user
-    can_edit = user.has_perm("collab.change_document")
-    collab_config = {
-        "key": document.key,
-        "user": {"name": display_name(user), "color": user_color(user.pk or 0)},
-        "readOnly": not can_edit,
-    }
+    can_edit = request.user.has_perm("collab.change_document")
     return render(
-        request,
-        "demo/document_detail.html",
-        {"document": document, "can_edit": can_edit, "collab_config": collab_config},
+        request, "demo/document_detail.html", {"document": document, "can_edit": can_edit}
     )
