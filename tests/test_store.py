@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connection
 from django.test import override_settings
 from pycrdt import Doc, Text, merge_updates
 
@@ -91,3 +94,37 @@ def test_append_touches_updated_at() -> None:
     store.append_updates(document.pk, edits("!"))
     document.refresh_from_db()
     assert document.updated_at > before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_compactions_lose_nothing() -> None:
+    """Two processes appending and compacting one document at once (threads here)."""
+    document = store.create_document("race")
+    tokens = {worker: [f"<{worker}{i}>" for i in range(15)] for worker in ("a", "b")}
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def work(worker: str) -> None:
+        try:
+            barrier.wait()
+            for update in edits(*tokens[worker]):
+                store.append_updates(document.pk, [update])
+                store.compact(document.pk)
+        except BaseException as exc:  # reported below, in the test's thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    text = text_of(store.load_updates(document.pk))
+    for token in tokens["a"] + tokens["b"]:
+        assert text.count(token) == 1, token
+    assert len(text) == sum(len(t) for t in tokens["a"] + tokens["b"])
+    assert not DocumentUpdate.objects.filter(
+        document=document, id__lte=DocumentSnapshot.objects.latest().last_update_id
+    ).exists()

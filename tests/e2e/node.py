@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.e2e.server import ROOT, ServerProcess
+from tests.e2e.server import ROOT, Endpoint
 from tests.e2e.waiting import wait_until
 
 NODE_DIR = ROOT / "tests" / "node"
@@ -198,14 +198,15 @@ class RawSocket(_Handle):
 class Clients:
     """Opens clients on ``server``, logged in as a given user (or anonymous)."""
 
-    def __init__(self, driver: NodeDriver, server: ServerProcess) -> None:
+    def __init__(self, driver: NodeDriver, server: Endpoint, prefix: str = "") -> None:
         self._driver = driver
         self._server = server
+        self._prefix = prefix
         self._names = itertools.count(1)
 
     def open(self, key: str, user: User | None) -> YClient:
         """Connect a ``WebsocketProvider`` to document ``key`` and wait until it synced."""
-        name = f"client{next(self._names)}"
+        name = f"{self._prefix}client{next(self._names)}"
         result = self._driver.request("open", name=name, key=key, **self._connection(user))
         client = YClient(self._driver, name, int(result["clientId"]))
         client.wait(lambda snapshot: snapshot["synced"], "sync")
@@ -213,7 +214,7 @@ class Clients:
 
     def open_raw(self, key: str, user: User | None) -> RawSocket:
         """Open a bare websocket on document ``key``."""
-        name = f"raw{next(self._names)}"
+        name = f"{self._prefix}raw{next(self._names)}"
         connection = self._connection(user)
         connection["url"] = f"{connection['url']}/{key}"
         self._driver.request("rawOpen", name=name, **connection)

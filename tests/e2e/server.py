@@ -1,4 +1,7 @@
-"""A real daphne server process serving ``tests.asgi``, which tests stop, kill and restart."""
+"""A real ASGI server process (daphne or uvicorn) serving ``tests.asgi``.
+
+Tests stop, kill and restart it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Protocol
 
 from tests.e2e.waiting import wait_until
 
@@ -27,10 +31,49 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class ServerProcess:
-    """``python -m daphne`` on a fixed free port, logging to ``log_path``."""
+class Endpoint(Protocol):
+    """Where clients connect: a server, or a load balancer in front of several."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    @property
+    def ws_url(self) -> str:
+        """The URL a ``WebsocketProvider`` is given; the document key is appended to it."""
+
+    @property
+    def origin(self) -> str:
+        """The Origin header a page served there would send."""
+
+
+def daphne_command(port: int) -> list[str]:
+    """Run daphne, the server Django users get with ``runserver``."""
+    return [
+        *("-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+        *("--websocket-max-message-size", str(MAX_MESSAGE_BYTES)),
+        *("--websocket-max-frame-size", str(MAX_MESSAGE_BYTES)),
+        "tests.asgi:application",
+    ]
+
+
+def uvicorn_command(port: int) -> list[str]:
+    """Run uvicorn, a second ASGI server collab must work with."""
+    return [
+        *("-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port)),
+        *("--ws-max-size", str(MAX_MESSAGE_BYTES), "--lifespan", "off"),
+        "tests.asgi:application",
+    ]
+
+
+SERVERS = {
+    "daphne": (daphne_command, "Listening on TCP address 127.0.0.1:{port}"),
+    "uvicorn": (uvicorn_command, "Uvicorn running on http://127.0.0.1:{port}"),
+}
+"""How to start each server, and the log line that says it is ready."""
+
+
+class ServerProcess:
+    """An ASGI server on a fixed free port, logging to ``log_path``."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, kind: str = "daphne") -> None:
+        self.kind = kind
         self.port = free_port()
         self.log_path = log_path
         self._env = env
@@ -56,23 +99,11 @@ class ServerProcess:
         it cancels (and so lets collab store) the open connections.
         """
         log_start = self.log_path.stat().st_size
-        listening = f"Listening on TCP address 127.0.0.1:{self.port}".encode()
+        command, ready_line = SERVERS[self.kind]
+        listening = ready_line.format(port=self.port).encode()
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                    "--websocket-max-message-size",
-                    str(MAX_MESSAGE_BYTES),
-                    "--websocket-max-frame-size",
-                    str(MAX_MESSAGE_BYTES),
-                    "tests.asgi:application",
-                ],
+                [sys.executable, *command(self.port)],
                 cwd=ROOT,
                 env=self._env,
                 stdout=log,
@@ -81,7 +112,7 @@ class ServerProcess:
         wait_until(
             lambda: self._alive() and listening in self.log_path.read_bytes()[log_start:],
             START_TIMEOUT,
-            lambda: f"daphne is not listening on port {self.port}\n{self.log_tail()}",
+            lambda: f"{self.kind} is not listening on port {self.port}\n{self.log_tail()}",
         )
 
     def stop(self) -> None:
@@ -110,7 +141,7 @@ class ServerProcess:
         assert self._process is not None
         if self._process.poll() is not None:
             raise AssertionError(
-                f"daphne exited with {self._process.returncode} on start\n{self.log_tail()}"
+                f"{self.kind} exited with {self._process.returncode} on start\n{self.log_tail()}"
             )
         return True
 
@@ -123,5 +154,5 @@ class ServerProcess:
             self._process.kill()
             self._process.wait()
             raise AssertionError(
-                f"daphne ignored {signum.name} for {STOP_TIMEOUT} s\n{self.log_tail()}"
+                f"{self.kind} ignored {signum.name} for {STOP_TIMEOUT} s\n{self.log_tail()}"
             ) from None
