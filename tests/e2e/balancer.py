@@ -71,9 +71,7 @@ class Balancer:
             except OSError:
                 continue
             self._writers.append(upstream_writer)
-            await asyncio.gather(
-                _pipe(reader, upstream_writer), _pipe(upstream_reader, writer)
-            )
+            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
             return
         writer.close()
 
