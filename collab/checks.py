@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
-from collab.conf import DEFAULTS
+from collab.conf import DEFAULTS, conf
 
 ROUTE_PREFIX = re.compile(r"([A-Za-z0-9_.~-]+/)*")
 """Path segments, each followed by a slash: what the websocket route may start with."""
@@ -46,6 +46,7 @@ POSITIVE_NUMBERS = (
     "COMPACT_AFTER_UPDATES",
     "KEEPALIVE_INTERVAL",
     "SNAPSHOT_RETENTION",
+    "REPAIR_INTERVAL",
 )
 
 
@@ -121,6 +122,10 @@ def _choice_problems(values: dict[str, Any]) -> list[str]:
         problems.append("COLLAB['ROUTE_PREFIX'] must look like 'ws/collab/' (no leading '/').")
     if values["ANONYMOUS_ACCESS"] not in ("none", "read", "edit"):
         problems.append("COLLAB['ANONYMOUS_ACCESS'] must be 'none', 'read' or 'edit'.")
+    layer = values["CHANNEL_LAYER"]
+    layers = getattr(settings, "CHANNEL_LAYERS", {})
+    if not isinstance(layer, str) or (layers and layer not in layers):
+        problems.append(f"COLLAB['CHANNEL_LAYER'] {layer!r} is not a key of CHANNEL_LAYERS.")
     policy = values["PERMISSION_POLICY"]
     if not isinstance(policy, str):
         problems.append("COLLAB['PERMISSION_POLICY'] must be a dotted path (a string).")
@@ -144,13 +149,15 @@ def _setting_error(message: str) -> Error:
 def check_channel_layer(**kwargs: Any) -> list[CheckMessage]:
     """collab.W001: the in-memory channel layer only works within one process."""
     layers = getattr(settings, "CHANNEL_LAYERS", {})
-    backend = layers.get("default", {}).get("BACKEND")
-    if backend == IN_MEMORY_LAYER and not settings.DEBUG:
+    alias = conf.CHANNEL_LAYER
+    backend = layers.get(alias, {}).get("BACKEND") if isinstance(alias, str) else None
+    if backend in (None, IN_MEMORY_LAYER) and not settings.DEBUG:
         return [
             Warning(
-                "The in-memory channel layer does not connect server processes: with more "
+                f"The channel layer {alias!r} does not connect server processes: with more "
                 "than one worker, users of one document on different processes diverge.",
-                hint="Use channels_redis.core.RedisChannelLayer in production.",
+                hint="Use channels_redis (pubsub.RedisPubSubChannelLayer or "
+                "core.RedisChannelLayer) in production.",
                 id="collab.W001",
             )
         ]

@@ -66,6 +66,9 @@ def test_e003_invalid_settings() -> None:
         {"KEEPALIVE_INTERVAL": 30},
         {"ROUTE_PREFIX": "/ws/"},
         {"ROUTE_PREFIX": "ws/(.*)/"},
+        {"REPAIR_INTERVAL": 0},
+        {"CHANNEL_LAYER": "elsewhere"},
+        {"CHANNEL_LAYER": None},
     ]
     for collab in cases:
         with override_settings(COLLAB=collab):
@@ -78,6 +81,11 @@ def test_w001_in_memory_layer_in_production() -> None:
     with override_settings(CHANNEL_LAYERS=IN_MEMORY, DEBUG=True):
         assert check_channel_layer() == []
     with override_settings(CHANNEL_LAYERS=REDIS, DEBUG=False):
+        assert check_channel_layer() == []
+    with override_settings(CHANNEL_LAYERS={}, DEBUG=False):
+        assert ids(check_channel_layer()) == ["collab.W001"]
+    layers = {**IN_MEMORY, "shared": REDIS["default"]}
+    with override_settings(CHANNEL_LAYERS=layers, COLLAB={"CHANNEL_LAYER": "shared"}, DEBUG=False):
         assert check_channel_layer() == []
 
 
