@@ -165,6 +165,16 @@ class Room:
             if log_rows >= conf.COMPACT_AFTER_UPDATES:
                 await self._compact_locked()
 
+    def store_pending_now(self) -> None:
+        """Write pending updates synchronously: the last resort when the process exits.
+
+        Only for when no event loop runs any more (``atexit``); a write that a cancelled
+        task had started may be repeated, which the log tolerates.
+        """
+        batch, self._pending = self._pending, []
+        if batch:
+            store.append_updates(self.document_id, batch)
+
     async def close(self) -> None:
         """Store everything and compact, retrying failed writes until they succeed."""
         if self.relay is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 from weakref import WeakKeyDictionary
 
@@ -21,6 +22,11 @@ class RoomRegistry:
         self._loads: dict[str, asyncio.Task[None]] = {}
         self._unload_timers: dict[str, asyncio.Task[None]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}
+        self._closing: dict[str, Room] = {}
+
+    def open_rooms(self) -> list[Room]:
+        """Every room this registry holds, loaded, loading or unloading."""
+        return [*self._rooms.values(), *self._closing.values()]
 
     def get(self, key: str) -> Room | None:
         """Return the loaded room of document ``key``, if it is open in this process."""
@@ -88,6 +94,7 @@ class RoomRegistry:
             return
         del self._rooms[room.key]
         self._unload_timers.pop(room.key, None)
+        self._closing[room.key] = room
         self._unloading[room.key] = asyncio.create_task(self._unload(room))
 
     async def _unload(self, room: Room) -> None:
@@ -96,6 +103,7 @@ class RoomRegistry:
             logger.info("collab: unloaded document %r", room.key)
         finally:
             self._unloading.pop(room.key, None)
+            self._closing.pop(room.key, None)
 
 
 _registries: WeakKeyDictionary[asyncio.AbstractEventLoop, RoomRegistry] = WeakKeyDictionary()
@@ -106,5 +114,22 @@ def get_registry() -> RoomRegistry:
     loop = asyncio.get_running_loop()
     registry = _registries.get(loop)
     if registry is None:
+        if not _registries:
+            atexit.register(store_pending_at_exit)
         registry = _registries[loop] = RoomRegistry()
     return registry
+
+
+def store_pending_at_exit() -> None:
+    """Write every room's pending updates before the interpreter exits.
+
+    A server may stop its event loop without letting connections finish (daphne does
+    when a SIGTERM arrives while it is still tracking a fresh handshake), so what the
+    loop could not store is written here, synchronously.
+    """
+    for registry in list(_registries.values()):
+        for room in registry.open_rooms():
+            try:
+                room.store_pending_now()
+            except Exception:
+                logger.exception("collab: storing document %r at exit failed", room.key)

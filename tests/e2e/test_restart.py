@@ -56,11 +56,20 @@ def assert_restored(
 @pytest.mark.parametrize(
     "server", ["tests.e2e.slow_flush_settings"], ids=["slow-flush"], indirect=True
 )
+@pytest.mark.parametrize(
+    "pause",
+    [DAPHNE_FORGETS_HANDSHAKE_AFTER, 0.0],
+    ids=["settled-connections", "fresh-handshake"],
+)
 def test_sigterm_stores_every_applied_edit(
-    clients: Clients, server: ServerProcess, editor: User
+    clients: Clients, server: ServerProcess, editor: User, pause: float
 ) -> None:
-    """A graceful shutdown stores what the server applied, though no flush was due yet."""
-    old = write_text(clients, editor, pause_after_connect=DAPHNE_FORGETS_HANDSHAKE_AFTER)
+    """A graceful shutdown stores what the server applied, though no flush was due yet.
+
+    Right after a handshake daphne's shutdown never cancels the connections; collab
+    then stores the pending updates when the interpreter exits.
+    """
+    old = write_text(clients, editor, pause_after_connect=pause)
     server.stop()
     assert_restored(clients, server, editor, old)
 
