@@ -74,6 +74,23 @@ class RoomRegistry:
         await asyncio.gather(*self._loads.values(), return_exceptions=True)
         await asyncio.gather(*(room.close() for room in rooms), *self._unloading.values())
 
+    async def unload_now(self, key: str) -> None:
+        """Store and unload the room of ``key`` at once if nobody is connected to it.
+
+        For rooms opened by a server-side edit, which may run on an event loop that
+        ends right afterwards (a management command, the shell).
+        """
+        room = self._rooms.get(key)
+        if room is None or room.peer_count or key in self._loads:
+            return
+        timer = self._unload_timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        del self._rooms[key]
+        self._closing[key] = room
+        self._unloading[key] = task = asyncio.create_task(self._unload(room))
+        await task
+
     async def _load(self, room: Room) -> None:
         try:
             unloading = self._unloading.get(room.key)

@@ -1,0 +1,101 @@
+"""What is inside a document, by the conventions of collab's editors.
+
+Yjs root types are untyped on the wire, so collab names the roots its editors use:
+``content`` is a ``Y.Text`` (plain text and code editors, and most stock clients) and
+``prosemirror`` is a ``Y.XmlFragment`` (the rich-text editor, via y-prosemirror).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, cast
+
+from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
+
+TEXT_ROOT = "content"
+"""The ``Y.Text`` that plain-text and code editors bind to."""
+
+RICH_TEXT_ROOT = "prosemirror"
+"""The ``Y.XmlFragment`` that the rich-text editor binds to."""
+
+
+def has_root(doc: Doc[Any], name: str) -> bool:
+    """Whether ``doc`` has a root type called ``name``."""
+    return name in set(doc.keys())
+
+
+def load(state: bytes) -> Doc[Any]:
+    """A pycrdt ``Doc`` holding ``state`` (an encoded Yjs update)."""
+    doc: Doc[Any] = Doc()
+    if state:
+        doc.apply_update(state)
+    return doc
+
+
+def text_of(doc: Doc[Any]) -> str:
+    """The plain text of ``doc``: its text root, else the text inside its rich text."""
+    if has_root(doc, TEXT_ROOT):
+        return str(doc.get(TEXT_ROOT, type=Text))
+    if has_root(doc, RICH_TEXT_ROOT):
+        return "\n".join(
+            _plain(child) for child in doc.get(RICH_TEXT_ROOT, type=XmlFragment).children
+        )
+    return ""
+
+
+def to_json(doc: Doc[Any]) -> dict[str, str]:
+    """The known roots of ``doc``: text as a string, rich text as its XML."""
+    roots: dict[str, str] = {}
+    if has_root(doc, TEXT_ROOT):
+        roots[TEXT_ROOT] = str(doc.get(TEXT_ROOT, type=Text))
+    if has_root(doc, RICH_TEXT_ROOT):
+        roots[RICH_TEXT_ROOT] = str(doc.get(RICH_TEXT_ROOT, type=XmlFragment))
+    return roots
+
+
+def replace(target: Doc[Any], source: Doc[Any]) -> None:
+    """Make the known roots of ``target`` equal to those of ``source``, as edits.
+
+    The edits are ordinary forward changes, so history keeps everything before them.
+    """
+    with target.transaction():
+        if has_root(source, TEXT_ROOT) or has_root(target, TEXT_ROOT):
+            _replace_text(target.get(TEXT_ROOT, type=Text), source.get(TEXT_ROOT, type=Text))
+        if has_root(source, RICH_TEXT_ROOT) or has_root(target, RICH_TEXT_ROOT):
+            into = target.get(RICH_TEXT_ROOT, type=XmlFragment)
+            del into.children[:]
+            for child in source.get(RICH_TEXT_ROOT, type=XmlFragment).children:
+                _append_copy(into, child)
+
+
+def _replace_text(into: Text, source: Text) -> None:
+    old, new = str(into), str(source)
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    del into[start : len(old) - end]
+    into.insert(start, new[start : len(new) - end])
+
+
+def _append_copy(into: XmlFragment | XmlElement, node: XmlFragment | XmlElement | XmlText) -> None:
+    if isinstance(node, XmlText):
+        text = into.children.append(XmlText())
+        offset = 0
+        for chunk, attrs in node.diff():
+            text.insert(offset, str(chunk), attrs)
+            offset += len(str(chunk))
+    elif isinstance(node, XmlElement):
+        element = into.children.append(
+            XmlElement(node.tag, dict(cast("Iterable[tuple[str, Any]]", node.attributes)))
+        )
+        for child in node.children:
+            _append_copy(element, child)
+
+
+def _plain(node: XmlFragment | XmlElement | XmlText) -> str:
+    if isinstance(node, XmlText):
+        return "".join(str(chunk) for chunk, _ in node.diff())
+    return "".join(_plain(child) for child in node.children)
