@@ -39,9 +39,21 @@ MODES: tuple[Mode, ...] = ("rich", "plain")
 
 EDITOR_MEDIA = forms.Media(
     css={"all": ["collab/collab-editor.css"]},
+    # django-stubs types Media's js as strings only; Django 5.2 also takes Script objects.
     js=[forms.Script("collab/collab-editor.mjs", type="module")],  # type: ignore[list-item]
 )
 """The built editor bundle (an ES module: loaded once per page however often it is listed)."""
+
+
+def check_mode(mode: str) -> Mode:
+    """Return ``mode`` if it is one of :data:`MODES`.
+
+    Raises:
+        ValueError: It is not.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown editor mode {mode!r}; use one of {MODES}")
+    return mode
 
 
 def document_key(instance: models.Model, field_name: str) -> str | None:
@@ -91,8 +103,7 @@ def editor_config(
     Raises:
         ValueError: ``mode`` is not one of :data:`MODES`.
     """
-    if mode not in MODES:
-        raise ValueError(f"unknown editor mode {mode!r}; use one of {MODES}")
+    check_mode(mode)
     info: UserInfo | None = None
     if user is not None:
         info = user_info(user)
@@ -128,9 +139,7 @@ class CollaborativeEditor(forms.Textarea):
                 :class:`CollaborativeFormMixin`, which derives it from the instance.
         """
         super().__init__(attrs)
-        if mode not in MODES:
-            raise ValueError(f"unknown editor mode {mode!r}; use one of {MODES}")
-        self.mode: Mode = mode
+        self.mode = check_mode(mode)
         self.key = key
         self.bound = key is not None
         self.user: User | None = None
