@@ -25,6 +25,8 @@ test: $(VENV_PYTHON)
 	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 	# The browser tests drive Debian's Chromium (Playwright never downloads a browser).
 	command -v chromium || (apt-get update && apt-get install -y chromium)
+	# The deployment tests check the sample nginx config and run websockets through it.
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
