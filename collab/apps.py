@@ -13,5 +13,5 @@ class CollabConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Register the system checks."""
-        from collab import checks  # noqa: F401  (registers the checks)
+        """Register the system checks and signal receivers."""
+        from collab import checks, lifecycle  # noqa: F401  (registers checks and receivers)

@@ -22,6 +22,8 @@ class CloseCode(IntEnum):
     """The user may not read this document."""
     NOT_FOUND = 4404
     """No document has this key and the user may not create it (or auto-create is off)."""
+    DOCUMENT_DELETED = 4410
+    """The document was deleted while the connection was open."""
     FRAME_TOO_LARGE = 4413
     """A frame was larger than ``COLLAB["MAX_FRAME_BYTES"]``."""
     UNSUPPORTED_DATA = 4415

@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "SNAPSHOT_RETENTION": 50,
     "CHANNEL_LAYER": "default",
     "REPAIR_INTERVAL": 2.0,
+    "CHANGE_SIGNAL_DELAY": 2.0,
+    "PRESENCE_REFRESH": 30.0,
+    "CHECKPOINT_INTERVAL": 600.0,
 }
 
 
@@ -106,6 +109,21 @@ class Settings:
     def REPAIR_INTERVAL(self) -> float:
         """Seconds between heartbeats that let processes detect and repair lost messages."""
         return float(self._get("REPAIR_INTERVAL"))
+
+    @property
+    def CHANGE_SIGNAL_DELAY(self) -> float:
+        """Seconds a room collects changes before sending ``document_changed`` once."""
+        return float(self._get("CHANGE_SIGNAL_DELAY"))
+
+    @property
+    def PRESENCE_REFRESH(self) -> float:
+        """Seconds between refreshes of who is connected, as the admin shows it."""
+        return float(self._get("PRESENCE_REFRESH"))
+
+    @property
+    def CHECKPOINT_INTERVAL(self) -> float:
+        """Seconds of activity after which the log is compacted into a snapshot anyway."""
+        return float(self._get("CHECKPOINT_INTERVAL"))
 
 
 conf = Settings()

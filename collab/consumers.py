@@ -36,6 +36,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     """No channel per connection: rooms, not connections, talk to the channel layer."""
 
     can_edit = False
+    user_id: int | None = None
     room: Room | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -70,6 +71,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self._limiter = RateLimiter(conf.RATE_LIMIT_MESSAGES, conf.RATE_LIMIT_PERIOD)
         await self.accept()
         user = self.scope.get("user") or AnonymousUser()
+        self.user_id = user.pk if user.is_authenticated else None
         try:
             access, document = await database_sync_to_async(authorize)(user, self.key)
             self.can_edit = access is Access.EDIT
@@ -105,6 +107,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """Send one binary frame (the room's way to reach this connection)."""
         self._last_sent = time.monotonic()
         await self.send(bytes_data=frame)
+
+    async def close_with(self, code: CloseCode) -> None:
+        """Close this connection with ``code`` (the room's way to end it)."""
+        await self._refuse(code, "closed by the server")
 
     def idle_for(self) -> float:
         """Seconds since this connection was last sent a frame."""

@@ -25,6 +25,7 @@ from channels.db import database_sync_to_async
 from pycrdt import Doc, merge_updates
 
 from collab import content, store
+from collab.close_codes import CloseCode
 from collab.exceptions import DocumentNotFound
 from collab.protocol import EMPTY_UPDATE, SyncUpdate
 from collab.rooms import get_registry
@@ -39,7 +40,7 @@ class ServerPeer:
     can_edit = True
 
     def __init__(self, user: AbstractBaseUser | None) -> None:
-        self.user = user
+        self.user_id: int | None = user.pk if user is not None else None
 
     async def send_frame(self, frame: bytes) -> None:
         """Frames for a server-side edit have nobody to go to."""
@@ -47,6 +48,9 @@ class ServerPeer:
     def idle_for(self) -> float:
         """Never idle: a server-side edit needs no keepalive."""
         return 0.0
+
+    async def close_with(self, code: CloseCode) -> None:
+        """Nothing to close: the edit ends by itself."""
 
 
 async def aread(key: str) -> Doc[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from collab.keys import validate_key
@@ -31,6 +32,7 @@ class DocumentUpdate(models.Model):
     id = models.BigAutoField(primary_key=True)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="updates")
     data = models.BinaryField()
+    authors = models.JSONField(default=list, help_text="Ids of the users whose edits these are.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -49,6 +51,15 @@ class DocumentSnapshot(models.Model):
     last_update_id = models.BigIntegerField(
         help_text="Highest update-log id merged into this snapshot."
     )
+    name = models.CharField(
+        max_length=200, blank=True, help_text="Named versions are kept forever; others rotate."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    authors = models.JSONField(
+        default=list, help_text="Ids of the users whose edits came in since the previous snapshot."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -62,3 +73,21 @@ class DocumentSnapshot(models.Model):
     def size(self) -> int:
         """Size of the encoded state in bytes."""
         return len(self.state)
+
+
+class DocumentPresence(models.Model):
+    """Who is connected to a document through one server process, refreshed while they are."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="presence")
+    process = models.CharField(max_length=64)
+    user_ids = models.JSONField(default=list)
+    connections = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=("document", "process"), name="collab_presence_once"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.connections} connections to {self.document_id} via {self.process}"

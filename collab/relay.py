@@ -14,8 +14,10 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from collab.close_codes import CloseCode
 from collab.conf import conf
 
 if TYPE_CHECKING:
@@ -43,9 +45,16 @@ def group_name(key: str) -> str:
 class Relay:
     """Connects one room to the rooms of the same document in other processes."""
 
-    def __init__(self, room: Room, layer: BaseChannelLayer) -> None:
+    def __init__(
+        self,
+        room: Room,
+        layer: BaseChannelLayer,
+        on_close: Callable[[CloseCode], Coroutine[Any, Any, None]],
+    ) -> None:
         self._room = room
         self._layer = layer
+        self._on_close = on_close
+        self._closing: asyncio.Task[None] | None = None
         self._group = group_name(room.key)
         self.channel = ""
         self._seq = 0
@@ -164,6 +173,8 @@ class Relay:
                 await self._send_sync(sender, reply=False)
         elif kind == "collab.missing":
             await self._room.apply_remote_update(message["update"])
+        elif kind == "collab.close":
+            self._closing = asyncio.create_task(self._on_close(CloseCode(message["code"])))
 
     async def _check_sequence(self, sender: str, seq: int, *, is_update: bool) -> None:
         """Track ``sender``'s sequence; sync with it on first contact or after a loss.
@@ -187,15 +198,32 @@ class Relay:
         await self._send(channel, {"type": "collab.sync", "state": state, "reply": reply})
 
 
-def connect_relay(room: Room) -> None:
-    """Link ``room`` to the other processes if the configured layer spans processes.
-
-    The in-memory layer lives inside one process, so rooms then have no relay.
-    """
+def cross_process_layer() -> BaseChannelLayer | None:
+    """The configured channel layer, unless it cannot reach other processes."""
     from channels.layers import InMemoryChannelLayer, get_channel_layer
 
     layer = get_channel_layer(conf.CHANNEL_LAYER)
     if layer is None or isinstance(layer, InMemoryChannelLayer):
+        return None
+    return layer
+
+
+def connect_relay(room: Room, on_close: Callable[[CloseCode], Coroutine[Any, Any, None]]) -> None:
+    """Link ``room`` to the other processes if the configured layer spans processes.
+
+    The in-memory layer lives inside one process, so rooms then have no relay.
+    ``on_close`` runs when another process announces that the document was deleted.
+    """
+    layer = cross_process_layer()
+    if layer is None:
         return
-    room.relay = Relay(room, layer)
+    room.relay = Relay(room, layer, on_close)
     room.relay.start()
+
+
+async def announce_deleted(key: str) -> None:
+    """Tell the rooms of document ``key`` in other processes to close their connections."""
+    layer = cross_process_layer()
+    if layer is not None:
+        message = {"type": "collab.close", "from": "", "code": int(CloseCode.DOCUMENT_DELETED)}
+        await layer.group_send(group_name(key), message)

@@ -8,13 +8,19 @@ applied into the update log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
+import time
+import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
 from channels.db import database_sync_to_async
 from pycrdt import Awareness, Doc, TransactionEvent, merge_updates
 
-from collab import store
+from collab import signals, store
+from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import DocumentLoadError, ProtocolError, UpdateRejected
 from collab.protocol import (
@@ -46,17 +52,28 @@ READ_ONLY_FRAME = encode_permission_denied("read-only: your changes are not save
 RETRY_DELAY = 1.0
 """Seconds before a failed batch write is tried again."""
 
+PRESENCE_DEBOUNCE = 0.5
+"""Seconds of join/leave activity gathered into one write of who is connected."""
+
+PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+"""Names this server process in the presence table."""
+
 
 class Peer(Protocol):
     """A connection as the room sees it."""
 
     can_edit: bool
+    user_id: int | None
+    """Who is connected (``None``: anonymous, or a server-side edit without a user)."""
 
     async def send_frame(self, frame: bytes) -> None:
         """Send one binary frame; must not raise if the connection is already gone."""
 
     def idle_for(self) -> float:
         """Seconds since this connection was last sent a frame."""
+
+    async def close_with(self, code: CloseCode) -> None:
+        """Close the connection with ``code``."""
 
 
 class Room:
@@ -75,6 +92,12 @@ class Room:
         self._flush_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
         self.relay: Relay | None = None
+        self._authors: set[int] = set()
+        self._changed_by: set[int | None] = set()
+        self._signal_task: asyncio.Task[None] | None = None
+        self._presence_changed = asyncio.Event()
+        self._presence_task: asyncio.Task[None] | None = None
+        self._last_checkpoint = time.monotonic()
         """Link to this document's rooms in other processes, if the layer spans processes."""
 
     @property
@@ -112,6 +135,9 @@ class Room:
             await peer.send_frame(READ_ONLY_FRAME)
         if self._keepalive_task is None:
             self._keepalive_task = asyncio.create_task(self._keep_alive())
+        self._presence_changed.set()
+        if self._presence_task is None:
+            self._presence_task = asyncio.create_task(self._record_presence())
 
     async def remove_peer(self, peer: Peer) -> None:
         """Drop a connection and tell the others its presence states are gone."""
@@ -126,6 +152,21 @@ class Room:
         if not self._peers and self._keepalive_task is not None:
             self._keepalive_task.cancel()
             self._keepalive_task = None
+        self._presence_changed.set()
+
+    async def close_peers(self, code: CloseCode) -> None:
+        """Close every connection with ``code`` (the document is gone)."""
+        for peer in list(self._peers):
+            await peer.close_with(code)
+
+    async def abandon(self) -> None:
+        """Stop everything without storing: the document no longer exists."""
+        self._pending.clear()
+        if self.relay is not None:
+            await self.relay.stop()
+            self.relay = None
+        for task in self._tasks():
+            task.cancel()
 
     async def receive(self, peer: Peer, message: Message) -> None:
         """Handle one decoded message from ``peer``.
@@ -153,16 +194,26 @@ class Room:
         """
         async with self._store_lock:
             batch, self._pending = self._pending, []
+            authors, self._authors = self._authors, set()
             if not batch:
                 return
             try:
                 log_rows = await database_sync_to_async(store.append_updates)(
-                    self.document_id, batch
+                    self.document_id, batch, sorted(authors)
                 )
+            except Exception:
+                if not await database_sync_to_async(store.document_exists)(self.document_id):
+                    logger.warning("collab: %r was deleted; its edits are dropped", self.key)
+                    return
+                self._pending[:0] = batch
+                self._authors |= authors
+                raise
             except BaseException:
                 self._pending[:0] = batch
+                self._authors |= authors
                 raise
-            if log_rows >= conf.COMPACT_AFTER_UPDATES:
+            checkpoint_due = time.monotonic() - self._last_checkpoint > conf.CHECKPOINT_INTERVAL
+            if log_rows >= conf.COMPACT_AFTER_UPDATES or checkpoint_due:
                 await self._compact_locked()
 
     def store_pending_now(self) -> None:
@@ -180,10 +231,10 @@ class Room:
         if self.relay is not None:
             await self.relay.stop()
             self.relay = None
-        for task in (self._flush_task, self._keepalive_task):
-            if task is not None:
-                task.cancel()
-        self._keepalive_task = None
+        for task in self._tasks():
+            task.cancel()
+        self._keepalive_task = self._presence_task = None
+        await self._send_changed()
         while True:
             try:
                 await self.flush()
@@ -193,8 +244,14 @@ class Room:
                 await asyncio.sleep(RETRY_DELAY)
         async with self._store_lock:
             await self._compact_locked()
+        await database_sync_to_async(store.record_presence)(self.document_id, PROCESS_ID, [])
+
+    def _tasks(self) -> list[asyncio.Task[None]]:
+        tasks = (self._flush_task, self._keepalive_task, self._presence_task, self._signal_task)
+        return [task for task in tasks if task is not None]
 
     async def _compact_locked(self) -> None:
+        self._last_checkpoint = time.monotonic()
         try:
             await database_sync_to_async(store.compact)(self.document_id)
         except Exception:
@@ -243,6 +300,11 @@ class Room:
         if delta is None:
             return
         await self._accept(delta, exclude=peer)
+        if peer.user_id is not None:
+            self._authors.add(peer.user_id)
+        self._changed_by.add(peer.user_id)
+        if self._signal_task is None:
+            self._signal_task = asyncio.create_task(self._send_changed_later())
         if self.relay is not None:
             await self.relay.publish_update(delta)
 
@@ -303,6 +365,36 @@ class Room:
                     await asyncio.sleep(RETRY_DELAY)
         finally:
             self._flush_task = None
+
+    async def _send_changed_later(self) -> None:
+        try:
+            await asyncio.sleep(conf.CHANGE_SIGNAL_DELAY)
+            await self._send_changed()
+        finally:
+            self._signal_task = None
+
+    async def _send_changed(self) -> None:
+        """Send ``document_changed`` for the local edits collected so far."""
+        users, self._changed_by = self._changed_by, set()
+        if users:
+            await database_sync_to_async(signals.document_changed.send)(
+                sender=Room, document_id=self.document_id, key=self.key, user_ids=users
+            )
+
+    async def _record_presence(self) -> None:
+        """Keep this process's row of who is connected current while anyone is."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._presence_changed.wait(), conf.PRESENCE_REFRESH)
+            self._presence_changed.clear()
+            await asyncio.sleep(PRESENCE_DEBOUNCE)
+            user_ids = [peer.user_id for peer in self._peers]
+            try:
+                await database_sync_to_async(store.record_presence)(
+                    self.document_id, PROCESS_ID, user_ids
+                )
+            except Exception:
+                logger.exception("collab: recording presence on %r failed", self.key)
 
     async def _keep_alive(self) -> None:
         """Send silent connections a no-op frame so stock clients don't time out."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+from functools import partial
 from weakref import WeakKeyDictionary
 
+from collab.close_codes import CloseCode
 from collab.conf import conf
-from collab.relay import connect_relay
+from collab.relay import announce_deleted, connect_relay
 from collab.room import Peer, Room
 
 logger = logging.getLogger(__name__)
@@ -74,6 +76,19 @@ class RoomRegistry:
         await asyncio.gather(*self._loads.values(), return_exceptions=True)
         await asyncio.gather(*(room.close() for room in rooms), *self._unloading.values())
 
+    async def discard(self, key: str, code: CloseCode) -> None:
+        """Close every connection to ``key`` with ``code`` and drop its room unsaved.
+
+        For a document that was deleted: nothing is left to store it in.
+        """
+        timer = self._unload_timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        room = self._rooms.pop(key, None)
+        if room is not None:
+            await room.close_peers(code)
+            await room.abandon()
+
     async def unload_now(self, key: str) -> None:
         """Store and unload the room of ``key`` at once if nobody is connected to it.
 
@@ -97,7 +112,7 @@ class RoomRegistry:
             if unloading is not None:
                 await asyncio.shield(unloading)
             await room.load()
-            connect_relay(room)
+            connect_relay(room, on_close=partial(self.discard, room.key))
         except BaseException:
             if self._rooms.get(room.key) is room:
                 del self._rooms[room.key]
@@ -150,3 +165,9 @@ def store_pending_at_exit() -> None:
                 room.store_pending_now()
             except Exception:
                 logger.exception("collab: storing document %r at exit failed", room.key)
+
+
+async def close_sessions(key: str) -> None:
+    """Close every live connection to document ``key``, in every process (it was deleted)."""
+    await get_registry().discard(key, CloseCode.DOCUMENT_DELETED)
+    await announce_deleted(key)

@@ -8,12 +8,16 @@ without the log rows that follow it, and two compactions never merge the same ro
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 from pycrdt import merge_updates
 
+from collab import signals
 from collab.conf import conf
-from collab.models import Document, DocumentSnapshot, DocumentUpdate
+from collab.models import Document, DocumentPresence, DocumentSnapshot, DocumentUpdate
+from collab.protocol import EMPTY_UPDATE
 
 
 def get_document(key: str) -> Document | None:
@@ -21,9 +25,19 @@ def get_document(key: str) -> Document | None:
     return Document.objects.filter(key=key).first()
 
 
+def document_exists(document_id: int) -> bool:
+    """Whether the document still exists (it may have been deleted while open)."""
+    return Document.objects.filter(pk=document_id).exists()
+
+
 def create_document(key: str) -> Document:
-    """Create the document with ``key`` (or return it if another connection just did)."""
-    document, _ = Document.objects.get_or_create(key=key)
+    """Create the document with ``key`` (or return it if another connection just did).
+
+    Sends ``document_created`` when it is new.
+    """
+    document, created = Document.objects.get_or_create(key=key)
+    if created:
+        signals.document_created.send(sender=Document, document=document)
     return document
 
 
@@ -46,42 +60,58 @@ def load_updates(document_id: int) -> list[bytes]:
     return ([bytes(snapshot.state)] if snapshot else []) + log
 
 
-def append_updates(document_id: int, updates: list[bytes]) -> int:
-    """Store a batch of updates as one log row.
+def append_updates(document_id: int, updates: list[bytes], authors: list[int] | None = None) -> int:
+    """Store a batch of updates as one log row, with the ids of the users who made them.
 
     Returns:
         How many log rows the document has now (to decide on compaction).
     """
     with transaction.atomic():
-        DocumentUpdate.objects.create(document_id=document_id, data=merge_updates(*updates))
+        DocumentUpdate.objects.create(
+            document_id=document_id, data=merge_updates(*updates), authors=authors or []
+        )
         Document.objects.filter(pk=document_id).update(updated_at=timezone.now())
         return DocumentUpdate.objects.filter(document_id=document_id).count()
 
 
-def compact(document_id: int) -> DocumentSnapshot | None:
+def compact(
+    document_id: int, *, name: str = "", created_by_id: int | None = None
+) -> DocumentSnapshot | None:
     """Merge the latest snapshot and the log into a new snapshot, then drop merged rows.
 
+    Args:
+        document_id: The document.
+        name: Make the snapshot a named version (kept forever); one is made even when
+            the log is empty.
+        created_by_id: The user who asked for a named version.
+
     Returns:
-        The new snapshot, or ``None`` when the log was empty.
+        The new snapshot, or ``None`` when the log was empty and no name was given.
     """
     with transaction.atomic():
         Document.objects.select_for_update().filter(pk=document_id).exists()
         rows = list(
             DocumentUpdate.objects.filter(document_id=document_id)
             .order_by("id")
-            .values_list("id", "data")
+            .values_list("id", "data", "authors")
         )
-        if not rows:
+        if not rows and not name:
             return None
         previous = (
             DocumentSnapshot.objects.filter(document_id=document_id)
             .order_by("-last_update_id", "-id")
             .first()
         )
-        parts = ([bytes(previous.state)] if previous else []) + [bytes(data) for _, data in rows]
-        last_update_id = rows[-1][0]
+        parts = ([bytes(previous.state)] if previous else []) + [bytes(row[1]) for row in rows]
+        last_update_id = rows[-1][0] if rows else (previous.last_update_id if previous else 0)
+        authors = sorted({author for row in rows for author in row[2]})
         snapshot = DocumentSnapshot.objects.create(
-            document_id=document_id, state=merge_updates(*parts), last_update_id=last_update_id
+            document_id=document_id,
+            state=merge_updates(*parts) if parts else EMPTY_UPDATE,
+            last_update_id=last_update_id,
+            name=name,
+            created_by_id=created_by_id,
+            authors=authors,
         )
         DocumentUpdate.objects.filter(document_id=document_id, id__lte=last_update_id).delete()
         _prune_snapshots(document_id)
@@ -90,7 +120,39 @@ def compact(document_id: int) -> DocumentSnapshot | None:
 
 def _prune_snapshots(document_id: int) -> None:
     keep = conf.SNAPSHOT_RETENTION
-    stale = DocumentSnapshot.objects.filter(document_id=document_id).order_by(
+    stale = DocumentSnapshot.objects.filter(document_id=document_id, name="").order_by(
         "-last_update_id", "-id"
     )[keep:]
     DocumentSnapshot.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
+
+
+def record_presence(document_id: int, process: str, user_ids: list[int | None]) -> None:
+    """Record who is connected to a document through ``process`` (nobody: forget it)."""
+    if not user_ids:
+        DocumentPresence.objects.filter(document_id=document_id, process=process).delete()
+        return
+    DocumentPresence.objects.update_or_create(
+        document_id=document_id,
+        process=process,
+        defaults={
+            "user_ids": sorted({uid for uid in user_ids if uid is not None}),
+            "connections": len(user_ids),
+        },
+    )
+
+
+def live_presence(document_ids: list[int]) -> dict[int, tuple[int, list[int]]]:
+    """Connections and user ids per document, from presence refreshed recently enough.
+
+    Returns:
+        ``{document_id: (connections, sorted user ids)}`` for documents someone is in.
+    """
+    fresh_after = timezone.now() - timedelta(seconds=3 * conf.PRESENCE_REFRESH)
+    result: dict[int, tuple[int, list[int]]] = {}
+    rows = DocumentPresence.objects.filter(
+        document_id__in=document_ids, updated_at__gte=fresh_after
+    )
+    for row in rows:
+        connections, users = result.get(row.document_id, (0, []))
+        result[row.document_id] = (connections + row.connections, sorted({*users, *row.user_ids}))
+    return result

@@ -17,9 +17,10 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.test import override_settings
 from pycrdt import Doc, Text
 
+from collab.close_codes import CloseCode
 from collab.models import Document
 from collab.protocol import SyncUpdate, decode_message, encode_awareness, encode_update
-from collab.relay import Relay
+from collab.relay import Relay, announce_deleted
 from collab.room import Room
 from tests.ws import RecordingPeer
 
@@ -39,12 +40,21 @@ async def layer(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator
     await channel_layer.flush()
 
 
+CLOSED: dict[int, list[CloseCode]] = {}
+"""Close codes other processes asked each room (by id) to close its connections with."""
+
+
 async def open_room(key: str, layer: BaseChannelLayer) -> Room:
     """A loaded room linked to the layer, as one server process would open it."""
     document, _ = await Document.objects.aget_or_create(key=key)
     room = Room(key, document.pk)
     await room.load()
-    room.relay = Relay(room, layer)
+    closed = CLOSED.setdefault(id(room), [])
+
+    async def record_close(code: CloseCode) -> None:
+        closed.append(code)
+
+    room.relay = Relay(room, layer, record_close)
     room.relay.start()
     await eventually(lambda: bool(room.relay and room.relay.channel))
     return room
@@ -136,3 +146,14 @@ async def test_lost_messages_are_repaired_without_reconnecting(
     await eventually(lambda: text_of(second) == "lost in transit")
     await first.receive(peer, decode_message(writer.type("!")))
     await eventually(lambda: text_of(second) == "lost in transit!")
+
+
+async def test_deletion_closes_the_document_in_every_process(
+    two_rooms: tuple[Room, Room], layer: BaseChannelLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = two_rooms
+    monkeypatch.setattr("collab.relay.cross_process_layer", lambda: layer)
+    await announce_deleted("shared")
+    await eventually(
+        lambda: CLOSED[id(first)] == CLOSED[id(second)] == [CloseCode.DOCUMENT_DELETED]
+    )

@@ -79,10 +79,10 @@ async def test_failed_write_is_retried_without_loss(
     real_append = store.append_updates
     failures = [OperationalError("database is locked")]
 
-    def flaky_append(document_id: int, updates: list[bytes]) -> int:
+    def flaky_append(document_id: int, updates: list[bytes], authors: list[int]) -> int:
         if failures:
             raise failures.pop()
-        return real_append(document_id, updates)
+        return real_append(document_id, updates, authors)
 
     monkeypatch.setattr(store, "append_updates", flaky_append)
     monkeypatch.setattr("collab.room.RETRY_DELAY", 0.05)
@@ -123,10 +123,10 @@ async def test_rejoin_during_unload_waits_for_the_final_write(
     writing = threading.Event()
     real_append = store.append_updates
 
-    def slow_append(document_id: int, updates: list[bytes]) -> int:
+    def slow_append(document_id: int, updates: list[bytes], authors: list[int]) -> int:
         writing.set()
         time.sleep(0.3)
-        return real_append(document_id, updates)
+        return real_append(document_id, updates, authors)
 
     monkeypatch.setattr(store, "append_updates", slow_append)
     with override_settings(COLLAB={"FLUSH_INTERVAL": 60, "ROOM_GRACE_PERIOD": 0}):

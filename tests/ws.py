@@ -8,6 +8,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from pycrdt import Doc, Text
 
+from collab.close_codes import CloseCode
 from collab.protocol import (
     Message,
     SyncStep1,
@@ -27,9 +28,14 @@ class RecordingPeer:
     """A room peer that records the frames it is sent instead of sending them."""
 
     can_edit = True
+    user_id = None
 
     def __init__(self) -> None:
         self.frames: list[bytes] = []
+        self.closed_with: CloseCode | None = None
+
+    async def close_with(self, code: CloseCode) -> None:
+        self.closed_with = code
 
     async def send_frame(self, frame: bytes) -> None:
         self.frames.append(frame)

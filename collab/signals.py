@@ -1,0 +1,18 @@
+"""Signals about documents, for search indexing, notifications, webhooks and the like.
+
+All are sent from a thread where the ORM may be used. Arguments:
+
+* ``document_created``: ``document``.
+* ``document_changed``: ``document_id``, ``key`` and ``user_ids`` (who changed it; ``None``
+  stands for anonymous users and server-side edits without a user). Sent at most once
+  per ``COLLAB["CHANGE_SIGNAL_DELAY"]`` seconds per document and process.
+* ``document_deleted``: ``document``; its live sessions are being closed with 4410.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+document_created = Signal()
+document_changed = Signal()
+document_deleted = Signal()
