@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from collab.close_codes import CloseCode
 from collab.conf import conf
+from collab.tasks import background
 
 if TYPE_CHECKING:
     from channels.layers import BaseChannelLayer
@@ -63,13 +64,17 @@ class Relay:
         self.messages_received = 0
         """Layer messages this room received from other processes (for tests and stats)."""
 
-    def start(self) -> None:
-        """Start joining the document's group, listening and sending heartbeats.
+    async def start(self) -> None:
+        """Open this room's layer channel, then listen and send heartbeats in the background.
 
-        Runs in the background and retries while the layer is unreachable, so a Redis
+        If the layer is unreachable, the background task keeps retrying, so a Redis
         outage never keeps a process from serving its own clients.
         """
-        self._tasks = [asyncio.create_task(self._run())]
+        try:
+            self.channel = await asyncio.wait_for(self._layer.new_channel(), STOP_TIMEOUT)
+        except Exception as exc:
+            logger.warning("collab: creating a layer channel failed: %s", exc)
+        self._tasks = [background(self._run())]
 
     async def _run(self) -> None:
         while not self.channel:
@@ -78,7 +83,7 @@ class Relay:
             except Exception as exc:
                 logger.warning("collab: creating a layer channel failed: %s", exc)
                 await asyncio.sleep(RETRY_DELAY)
-        self._tasks.append(asyncio.create_task(self._receive_forever()))
+        self._tasks.append(background(self._receive_forever()))
         await self._heartbeat_forever()
 
     async def stop(self) -> None:
@@ -174,7 +179,7 @@ class Relay:
         elif kind == "collab.missing":
             await self._room.apply_remote_update(message["update"])
         elif kind == "collab.close":
-            self._closing = asyncio.create_task(self._on_close(CloseCode(message["code"])))
+            self._closing = background(self._on_close(CloseCode(message["code"])))
 
     async def _check_sequence(self, sender: str, seq: int, *, is_update: bool) -> None:
         """Track ``sender``'s sequence; sync with it on first contact or after a loss.
@@ -208,7 +213,9 @@ def cross_process_layer() -> BaseChannelLayer | None:
     return layer
 
 
-def connect_relay(room: Room, on_close: Callable[[CloseCode], Coroutine[Any, Any, None]]) -> None:
+async def connect_relay(
+    room: Room, on_close: Callable[[CloseCode], Coroutine[Any, Any, None]]
+) -> None:
     """Link ``room`` to the other processes if the configured layer spans processes.
 
     The in-memory layer lives inside one process, so rooms then have no relay.
@@ -218,7 +225,7 @@ def connect_relay(room: Room, on_close: Callable[[CloseCode], Coroutine[Any, Any
     if layer is None:
         return
     room.relay = Relay(room, layer, on_close)
-    room.relay.start()
+    await room.relay.start()
 
 
 async def announce_deleted(key: str) -> None:

@@ -40,6 +40,7 @@ from collab.protocol import (
     encode_sync_step2,
     encode_update,
 )
+from collab.tasks import background
 
 if TYPE_CHECKING:
     from collab.relay import Relay
@@ -134,10 +135,10 @@ class Room:
         if not peer.can_edit:
             await peer.send_frame(READ_ONLY_FRAME)
         if self._keepalive_task is None:
-            self._keepalive_task = asyncio.create_task(self._keep_alive())
+            self._keepalive_task = background(self._keep_alive())
         self._presence_changed.set()
         if self._presence_task is None:
-            self._presence_task = asyncio.create_task(self._record_presence())
+            self._presence_task = background(self._record_presence())
 
     async def remove_peer(self, peer: Peer) -> None:
         """Drop a connection and tell the others its presence states are gone."""
@@ -304,7 +305,7 @@ class Room:
             self._authors.add(peer.user_id)
         self._changed_by.add(peer.user_id)
         if self._signal_task is None:
-            self._signal_task = asyncio.create_task(self._send_changed_later())
+            self._signal_task = background(self._send_changed_later())
         if self.relay is not None:
             await self.relay.publish_update(delta)
 
@@ -313,7 +314,7 @@ class Room:
         await self._broadcast(encode_update(delta), exclude=exclude)
         self._pending.append(delta)
         if self._flush_task is None:
-            self._flush_task = asyncio.create_task(self._flush_soon())
+            self._flush_task = background(self._flush_soon())
 
     def _apply(self, update: bytes) -> bytes | None:
         """Apply ``update`` and return what it changed, or None if it changed nothing."""

@@ -12,6 +12,7 @@ from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.relay import announce_deleted, connect_relay
 from collab.room import Peer, Room
+from collab.tasks import background
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class RoomRegistry:
         room = self._rooms.get(key)
         if room is None:
             room = self._rooms[key] = Room(key, document_id)
-            self._loads[key] = asyncio.create_task(self._load(room))
+            self._loads[key] = background(self._load(room))
         load = self._loads.get(key)
         if load is not None:
             await asyncio.shield(load)
@@ -60,7 +61,7 @@ class RoomRegistry:
         """Remove ``peer``; the last one out starts the grace period before unloading."""
         await room.remove_peer(peer)
         if room.peer_count == 0 and self._rooms.get(room.key) is room:
-            self._unload_timers[room.key] = asyncio.create_task(self._unload_later(room))
+            self._unload_timers[room.key] = background(self._unload_later(room))
             try:
                 await room.flush()
             except Exception:
@@ -103,7 +104,7 @@ class RoomRegistry:
             timer.cancel()
         del self._rooms[key]
         self._closing[key] = room
-        self._unloading[key] = task = asyncio.create_task(self._unload(room))
+        self._unloading[key] = task = background(self._unload(room))
         await task
 
     async def _load(self, room: Room) -> None:
@@ -112,7 +113,7 @@ class RoomRegistry:
             if unloading is not None:
                 await asyncio.shield(unloading)
             await room.load()
-            connect_relay(room, on_close=partial(self.discard, room.key))
+            await connect_relay(room, on_close=partial(self.discard, room.key))
         except BaseException:
             if self._rooms.get(room.key) is room:
                 del self._rooms[room.key]
@@ -127,7 +128,7 @@ class RoomRegistry:
         del self._rooms[room.key]
         self._unload_timers.pop(room.key, None)
         self._closing[room.key] = room
-        self._unloading[room.key] = asyncio.create_task(self._unload(room))
+        self._unloading[room.key] = background(self._unload(room))
 
     async def _unload(self, room: Room) -> None:
         try:

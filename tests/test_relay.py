@@ -55,8 +55,8 @@ async def open_room(key: str, layer: BaseChannelLayer) -> Room:
         closed.append(code)
 
     room.relay = Relay(room, layer, record_close)
-    room.relay.start()
-    await eventually(lambda: bool(room.relay and room.relay.channel))
+    await room.relay.start()
+    assert room.relay.channel
     return room
 
 
