@@ -17,7 +17,7 @@ from pycrdt import Text
 
 from collab import documents, signals, store, versions
 from collab.close_codes import CloseCode
-from collab.models import Document, DocumentSnapshot, DocumentUpdate
+from collab.models import Document, DocumentSnapshot
 from collab.protocol import SyncUpdate
 from collab.relay import Relay
 from collab.room import Room
