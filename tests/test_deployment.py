@@ -32,7 +32,7 @@ from collab import checks
 from collab.conf import conf
 from tests.e2e.conftest import artifact, server_env
 from tests.e2e.node import NODE_DIR, Clients, NodeDriver, YClient
-from tests.e2e.server import ROOT, ServerProcess, free_port
+from tests.e2e.server import ROOT, LocalEndpoint, ServerProcess, free_port
 from tests.e2e.waiting import wait_until
 from tests.stored import stored_text
 
@@ -199,8 +199,10 @@ def test_sample_settings_pass_collab_checks() -> None:
     assert text.count("proxy_pass ") == text.count("proxy_set_header X-Forwarded-Proto $scheme;")
 
 
-class Nginx:
+class Nginx(LocalEndpoint):
     """nginx running the sample config in front of ``backends``, on free ports."""
+
+    secure = True
 
     def __init__(self, tmp: Path, backends: list[ServerProcess]) -> None:
         site = Site(tmp, backends)
@@ -214,16 +216,6 @@ class Nginx:
             stderr=subprocess.DEVNULL,
         )
         wait_until(self._listening, 10, lambda: f"nginx did not start\n{self.error_log()}")
-
-    @property
-    def ws_url(self) -> str:
-        """The URL clients are given: TLS, as in production."""
-        return f"wss://127.0.0.1:{self.port}/ws/collab"
-
-    @property
-    def origin(self) -> str:
-        """The Origin header a page served through nginx would send."""
-        return f"https://127.0.0.1:{self.port}"
 
     def error_log(self) -> str:
         return self._error_log.read_text() if self._error_log.exists() else ""

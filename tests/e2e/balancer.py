@@ -11,10 +11,10 @@ import itertools
 import threading
 from collections.abc import Sequence
 
-from tests.e2e.server import ServerProcess, free_port
+from tests.e2e.server import LocalEndpoint, ServerProcess, free_port
 
 
-class Balancer:
+class Balancer(LocalEndpoint):
     """Forwards each accepted connection to the next backend that accepts it."""
 
     def __init__(self, backends: Sequence[ServerProcess]) -> None:
@@ -28,16 +28,6 @@ class Balancer:
         self._thread.start()
         if not self._ready.wait(10):
             raise AssertionError("the load balancer did not start")
-
-    @property
-    def ws_url(self) -> str:
-        """The URL clients are given."""
-        return f"ws://127.0.0.1:{self.port}/ws/collab"
-
-    @property
-    def origin(self) -> str:
-        """The Origin header a page served behind the balancer would send."""
-        return f"http://127.0.0.1:{self.port}"
 
     def close(self) -> None:
         """Stop accepting, cut every forwarded connection, and release the sockets."""

@@ -43,6 +43,23 @@ class Endpoint(Protocol):
         """The Origin header a page served there would send."""
 
 
+class LocalEndpoint:
+    """Something clients reach on a port of 127.0.0.1 (``secure``: through TLS)."""
+
+    port: int
+    secure = False
+
+    @property
+    def ws_url(self) -> str:
+        """The URL a ``WebsocketProvider`` is given; the document key is appended to it."""
+        return f"{'wss' if self.secure else 'ws'}://127.0.0.1:{self.port}/ws/collab"
+
+    @property
+    def origin(self) -> str:
+        """The Origin header a page served there would send."""
+        return f"{'https' if self.secure else 'http'}://127.0.0.1:{self.port}"
+
+
 def daphne_command(port: int) -> list[str]:
     """Run daphne, the server Django users get with ``runserver``."""
     return [
@@ -69,7 +86,7 @@ SERVERS = {
 """How to start each server, and the log line that says it is ready."""
 
 
-class ServerProcess:
+class ServerProcess(LocalEndpoint):
     """An ASGI server on a fixed free port, logging to ``log_path``."""
 
     def __init__(self, env: dict[str, str], log_path: Path, kind: str = "daphne") -> None:
@@ -79,16 +96,6 @@ class ServerProcess:
         self._env = env
         self._process: subprocess.Popen[bytes] | None = None
         log_path.write_bytes(b"")
-
-    @property
-    def ws_url(self) -> str:
-        """The URL a ``WebsocketProvider`` is given; the document key is appended to it."""
-        return f"ws://127.0.0.1:{self.port}/ws/collab"
-
-    @property
-    def origin(self) -> str:
-        """The Origin header a page served by this server would send."""
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         """Start the server and wait until it listens.
