@@ -1,0 +1,1 @@
+"""Load and latency benchmarks of collab against the reference y-websocket server."""

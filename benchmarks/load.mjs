@@ -1,0 +1,199 @@
+// Load generator for collab's benchmarks: stock Yjs clients (y-websocket's
+// WebsocketProvider on `ws`) in one Node process. Usage:
+//   node load.mjs '<scenario JSON>'
+// prints one JSON line with the results on stdout (progress goes to stderr).
+// Scenarios: "fanout" (latency and deliveries), "hold" (idle connections / open
+// documents and the server's RSS), "coldjoin" (time for a fresh client to receive a
+// large stored document). Every loop is bounded in count and time.
+
+import { readFileSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import WebSocket from 'ws'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
+
+console.log = console.error // stdout carries the result line only
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const socketClassWith = (headers) =>
+  class extends WebSocket {
+    constructor (url, protocols) {
+      super(url, protocols, { headers })
+    }
+  }
+
+// One client on `url` for document `key`, with no awareness state (document traffic only).
+const openClient = (url, origin, key) => {
+  const doc = new Y.Doc()
+  const provider = new WebsocketProvider(url, key, doc, {
+    connect: false,
+    disableBc: true,
+    WebSocketPolyfill: socketClassWith({ Origin: origin })
+  })
+  provider.awareness.setLocalState(null)
+  const client = { doc, provider, closes: 0 }
+  provider.on('connection-close', () => { client.closes += 1 })
+  provider.connect()
+  return client
+}
+
+const waitUntil = async (predicate, timeoutMs, what) => {
+  const deadline = performance.now() + timeoutMs
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`)
+    await sleep(5)
+  }
+}
+
+const percentile = (sorted, p) =>
+  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+
+const rssOf = (pid) => {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) * 1024
+}
+
+const closeAll = async (clients) => {
+  for (const client of clients) client.provider.destroy()
+  await sleep(200)
+}
+
+// Fan-out: `clients` clients on one document (spread round-robin over `urls`); the first
+// `writers` of them each set `rate` new map keys per second for `duration` s. Every value
+// is the send time; every other client records the receive time.
+async function fanout ({ urls, origin, key, clients: count, writers, rate, duration, drain = 5, connectTimeout = 60 }) {
+  const clients = []
+  for (let i = 0; i < count; i++) clients.push(openClient(urls[i % urls.length], origin, key))
+  await waitUntil(() => clients.every((c) => c.provider.synced), connectTimeout * 1000, 'all clients synced')
+  const latencies = []
+  const received = new Array(count).fill(0)
+  clients.forEach((client, index) => {
+    const map = client.doc.getMap('bench')
+    map.observe((event) => {
+      const now = performance.now()
+      for (const name of event.keysChanged) {
+        if (Number(name.split(':')[0]) === index) continue
+        latencies.push(now - map.get(name))
+        received[index] += 1
+      }
+    })
+  })
+  await sleep(200)
+  const perWriter = Math.floor(rate * duration)
+  const interval = 1000 / rate
+  const sent = new Array(writers).fill(0)
+  const start = performance.now() + 10
+  const phase = Array.from({ length: writers }, (_, w) => (w * interval) / writers)
+  const hardEnd = start + duration * 1000 + 5000
+  while (sent.some((n) => n < perWriter) && performance.now() < hardEnd) {
+    const now = performance.now()
+    for (let w = 0; w < writers; w++) {
+      while (sent[w] < perWriter && now >= start + phase[w] + sent[w] * interval) {
+        clients[w].doc.getMap('bench').set(`${w}:${sent[w]}`, performance.now())
+        sent[w] += 1
+      }
+    }
+    await sleep(1)
+  }
+  const sendEnd = performance.now()
+  const totalSent = sent.reduce((a, b) => a + b, 0)
+  const expected = totalSent * (count - 1)
+  const deliveredBy = () => received.reduce((a, b) => a + b, 0)
+  const lastWindowEnd = performance.now()
+  await waitUntil(() => deliveredBy() >= expected || performance.now() > sendEnd + drain * 1000, drain * 1000 + 1000, 'drain')
+  const delivered = deliveredBy()
+  const allDone = performance.now()
+  latencies.sort((a, b) => a - b)
+  const closes = clients.reduce((a, c) => a + c.closes, 0)
+  await closeAll(clients)
+  return {
+    sent: totalSent,
+    expected,
+    delivered,
+    lost: expected - delivered,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? null,
+    sendSeconds: (sendEnd - start) / 1000,
+    deliveriesPerSecond: delivered / ((allDone - start) / 1000),
+    offeredPerSecond: expected / ((lastWindowEnd - start) / 1000),
+    reconnects: closes
+  }
+}
+
+// Hold `count` connections open on documents of `groupSize` connections each (each first
+// client writes `bytes` characters), then read the server's RSS; baseline read before.
+async function hold ({ urls, origin, keyPrefix, pid, count, groupSize, bytes = 0, batch = 100, settle = 2, connectTimeout = 120 }) {
+  await sleep(settle * 1000)
+  const before = rssOf(pid)
+  const clients = []
+  const started = performance.now()
+  const deadline = started + connectTimeout * 1000
+  for (let i = 0; i < count && performance.now() < deadline; i += batch) {
+    const wave = []
+    for (let j = i; j < Math.min(count, i + batch); j++) {
+      wave.push(openClient(urls[j % urls.length], origin, `${keyPrefix}-${Math.floor(j / groupSize)}`))
+    }
+    clients.push(...wave)
+    try {
+      await waitUntil(() => wave.every((c) => c.provider.synced), Math.max(1, deadline - performance.now()), 'wave synced')
+    } catch (error) {
+      console.error(error.message)
+      break
+    }
+    if (bytes > 0) {
+      for (let j = 0; j < wave.length; j++) {
+        if ((i + j) % groupSize === 0) wave[j].doc.getText('content').insert(0, 'x'.repeat(bytes))
+      }
+    }
+  }
+  const connectSeconds = (performance.now() - started) / 1000
+  const connected = clients.filter((c) => c.provider.synced && c.provider.wsconnected).length
+  await sleep(settle * 1000)
+  const after = rssOf(pid)
+  const stillConnected = clients.filter((c) => c.provider.wsconnected).length
+  await closeAll(clients)
+  return { requested: count, connected, stillConnected, connectSeconds, rssBefore: before, rssAfter: after, perConnection: (after - before) / Math.max(1, connected) }
+}
+
+// Fill a document with `chars` characters in `chunk`-sized inserts, wait until a second
+// client has it all (so the server has it), close both, wait `unloadWait` s so the server
+// unloads it, then time a fresh client from connect to having every character; `reps` times.
+async function coldjoin ({ url, origin, key, chars, chunk = 1000, reps = 3, unloadWait = 3, timeout = 120 }) {
+  const writer = openClient(url, origin, key)
+  await waitUntil(() => writer.provider.synced, timeout * 1000, 'writer synced')
+  const text = writer.doc.getText('content')
+  for (let done = 0; done < chars; done += chunk) {
+    text.insert(done, 'abcdefghij'.repeat(Math.ceil(chunk / 10)).slice(0, Math.min(chunk, chars - done)))
+    if (done % (chunk * 50) === 0) await sleep(1)
+  }
+  const check = openClient(url, origin, key)
+  await waitUntil(() => check.doc.getText('content').length >= chars, timeout * 1000, 'checker has the document')
+  await closeAll([writer, check])
+  const times = []
+  for (let r = 0; r < reps; r++) {
+    await sleep(unloadWait * 1000)
+    const t0 = performance.now()
+    const fresh = openClient(url, origin, key)
+    await waitUntil(() => fresh.doc.getText('content').length >= chars, timeout * 1000, 'fresh client has the document')
+    times.push(performance.now() - t0)
+    await closeAll([fresh])
+  }
+  const sorted = [...times].sort((a, b) => a - b)
+  return { chars, times, median: percentile(sorted, 50), min: sorted[0] }
+}
+
+const scenarios = { fanout, hold, coldjoin }
+const spec = JSON.parse(process.argv[2])
+const timer = setTimeout(() => { console.error('scenario exceeded its time limit'); process.exit(3) }, (spec.limit ?? 600) * 1000)
+try {
+  const result = await scenarios[spec.scenario](spec)
+  process.stdout.write(JSON.stringify(result) + '\n')
+  clearTimeout(timer)
+  process.exit(0)
+} catch (error) {
+  console.error(error.stack)
+  process.exit(2)
+}

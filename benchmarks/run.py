@@ -1,0 +1,352 @@
+"""Run every benchmark scenario against collab (daphne, uvicorn) and the reference server.
+
+Usage (from the repository root, after ``npm ci --prefix benchmarks``)::
+
+    .venv/bin/python benchmarks/run.py [--duration 10] [--idle 5000] [--only fanout-10 ...]
+
+Each scenario gets a freshly started server; collab stores into a fresh database. The
+results table (with the ratio collab / reference) is printed and written as JSON to
+``benchmarks/.artifacts/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+ARTIFACTS = BENCH / ".artifacts"
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.server import daphne_command, free_port, uvicorn_command  # noqa: E402
+
+Result = dict[str, Any]
+START_TIMEOUT = 30.0
+GRACE = 1.0
+"""collab's ROOM_GRACE_PERIOD in the benchmark settings (seconds)."""
+
+
+class Server:
+    """One server process on 127.0.0.1 (collab under daphne/uvicorn, or the reference)."""
+
+    def __init__(self, kind: str, env: dict[str, str], log: Path) -> None:
+        self.kind = kind
+        self.port = free_port()
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL a WebsocketProvider is given."""
+        if self.kind == "reference":
+            return f"ws://127.0.0.1:{self.port}"
+        return f"ws://127.0.0.1:{self.port}/ws/collab"
+
+    @property
+    def origin(self) -> str:
+        """The Origin header a page served here would send."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        """Process id of the server."""
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self) -> None:
+        """Start the server and wait for its "listening" log line."""
+        env = dict(self.env)
+        if self.kind == "reference":
+            command = ["node", str(BENCH / "node_modules/y-websocket/bin/server.js")]
+            env.update(HOST="127.0.0.1", PORT=str(self.port))
+            ready = f"on port {self.port}"
+        elif self.kind == "daphne":
+            command = [sys.executable, *daphne_command(self.port)]
+            ready = f"Listening on TCP address 127.0.0.1:{self.port}"
+        else:
+            command = [sys.executable, *uvicorn_command(self.port)]
+            ready = f"Uvicorn running on http://127.0.0.1:{self.port}"
+        self.log.write_bytes(b"")
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while ready.encode() not in self.log.read_bytes():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.kind} did not start:\n{self.log.read_text()[-2000:]}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 10 s)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def collab_env(redis: bool) -> dict[str, str]:
+    """Environment of a collab server process using the benchmark settings."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "COLLAB_BENCH_DB": str(ARTIFACTS / "bench.sqlite3"),
+        "COLLAB_BENCH_GRACE": str(GRACE),
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("REDIS_URL", None)
+    if redis:
+        env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    return env
+
+
+def fresh_database() -> None:
+    """Delete the benchmark SQLite file (unless DATABASE_URL is set) and migrate."""
+    if "DATABASE_URL" not in os.environ:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{ARTIFACTS / 'bench.sqlite3'}{suffix}").unlink(missing_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "--verbosity", "0", "--skip-checks"],
+        cwd=ROOT,
+        env=collab_env(redis=False),
+        check=True,
+    )
+
+
+@contextmanager
+def servers(kind: str, count: int = 1, redis: bool = False) -> Iterator[list[Server]]:
+    """Start ``count`` fresh servers of ``kind`` and stop them afterwards."""
+    if kind == "reference":
+        storage = ARTIFACTS / "reference-leveldb"
+        shutil.rmtree(storage, ignore_errors=True)
+        env = {**os.environ, "YPERSISTENCE": str(storage)}
+    else:
+        env = collab_env(redis)
+    started = [Server(kind, env, ARTIFACTS / f"{kind}-{i}.log") for i in range(count)]
+    try:
+        for server in started:
+            server.start()
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+def load(spec: dict[str, Any]) -> Result:
+    """Run one scenario of ``load.mjs`` and return its JSON result."""
+    done = subprocess.run(
+        ["node", str(BENCH / "load.mjs"), json.dumps(spec)],
+        cwd=BENCH,
+        capture_output=True,
+        text=True,
+        timeout=spec.get("limit", 600) + 30,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"load.mjs {spec['scenario']} failed:\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def fanout_spec(
+    targets: list[Server], key: str, clients: int, writers: int, rate: int, duration: float
+) -> dict[str, Any]:
+    """A fan-out scenario spec for clients spread over ``targets``."""
+    return {
+        "scenario": "fanout",
+        "urls": [t.url for t in targets],
+        "origin": targets[0].origin,
+        "key": key,
+        "clients": clients,
+        "writers": writers,
+        "rate": rate,
+        "duration": duration,
+        "limit": duration + 120,
+    }
+
+
+def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
+    """Every scenario by name: each takes a server kind and returns its figures."""
+    run_id = str(int(time.time()))
+
+    def fan(
+        name: str, clients: int, writers: int, rate: int, procs: int = 1
+    ) -> Callable[[str], Result]:
+        def run(kind: str) -> Result:
+            with servers(kind, procs, redis=procs > 1) as targets:
+                spec = fanout_spec(
+                    targets, f"{name}-{run_id}", clients, writers, rate, args.duration
+                )
+                return load(spec)
+
+        return run
+
+    def hold(count: int, group: int, size: int) -> Callable[[str], Result]:
+        def run(kind: str) -> Result:
+            with servers(kind) as (server,):
+                spec = {
+                    "scenario": "hold",
+                    "urls": [server.url],
+                    "origin": server.origin,
+                    "keyPrefix": f"hold-{count}-{group}-{run_id}",
+                    "pid": server.pid,
+                    "count": count,
+                    "groupSize": group,
+                    "bytes": size,
+                    "limit": 300,
+                }
+                return load(spec)
+
+        return run
+
+    def cold(kind: str) -> Result:
+        with servers(kind) as (server,):
+            spec = {
+                "scenario": "coldjoin",
+                "url": server.url,
+                "origin": server.origin,
+                "key": f"cold-{run_id}",
+                "chars": args.chars,
+                "reps": args.reps,
+                "unloadWait": GRACE + 2.0,
+                "limit": 400,
+            }
+            return load(spec)
+
+    return {
+        "fanout-10": fan("fan10", 10, 10, 20),
+        "fanout-50": fan("fan50", 50, 5, 40),
+        "sustained": fan("sustained", 20, 20, args.sustained_rate),
+        "idle": hold(args.idle, 50, 0),
+        "documents": hold(args.documents, 1, 1000),
+        "coldjoin": cold,
+        "redis-fanout-10": fan("rfan10", 10, 10, 20, procs=2),
+        "redis-fanout-50": fan("rfan50", 50, 5, 40, procs=2),
+    }
+
+
+KINDS = {
+    "fanout-10": ("daphne", "uvicorn", "reference"),
+    "fanout-50": ("daphne", "uvicorn", "reference"),
+    "sustained": ("daphne", "uvicorn", "reference"),
+    "idle": ("daphne", "uvicorn", "reference"),
+    "documents": ("daphne", "uvicorn", "reference"),
+    "coldjoin": ("daphne", "uvicorn", "reference"),
+    "redis-fanout-10": ("daphne", "uvicorn"),
+    "redis-fanout-50": ("daphne", "uvicorn"),
+}
+
+ROWS: list[tuple[str, str, str]] = [
+    ("fanout-10", "p50", "ms"),
+    ("fanout-10", "p95", "ms"),
+    ("fanout-10", "p99", "ms"),
+    ("fanout-10", "lost", ""),
+    ("fanout-50", "p50", "ms"),
+    ("fanout-50", "p95", "ms"),
+    ("fanout-50", "p99", "ms"),
+    ("fanout-50", "lost", ""),
+    ("sustained", "deliveriesPerSecond", "/s"),
+    ("sustained", "p99", "ms"),
+    ("sustained", "lost", ""),
+    ("idle", "connected", ""),
+    ("idle", "perConnection", "KB"),
+    ("documents", "connected", ""),
+    ("documents", "perConnection", "KB"),
+    ("coldjoin", "median", "ms"),
+    ("redis-fanout-10", "p50", "ms"),
+    ("redis-fanout-10", "p99", "ms"),
+    ("redis-fanout-10", "lost", ""),
+    ("redis-fanout-50", "p50", "ms"),
+    ("redis-fanout-50", "p99", "ms"),
+    ("redis-fanout-50", "lost", ""),
+]
+
+
+def figure(
+    results: dict[str, dict[str, Result]], scenario: str, kind: str, key: str
+) -> float | None:
+    """One figure, or None when that scenario did not run or failed."""
+    value = results.get(scenario, {}).get(kind, {}).get(key)
+    if value is None:
+        return None
+    return float(value) / 1024 if key == "perConnection" else float(value)
+
+
+def table(results: dict[str, dict[str, Result]]) -> str:
+    """The results as a Markdown table with the ratios collab / reference."""
+    lines = [
+        "| scenario | figure | daphne | uvicorn | reference | daphne/ref | uvicorn/ref |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for scenario, key, unit in ROWS:
+        if scenario not in results:
+            continue
+        values = [
+            figure(results, scenario, kind, key) for kind in ("daphne", "uvicorn", "reference")
+        ]
+        if scenario.startswith("redis-"):
+            values[2] = figure(results, scenario.removeprefix("redis-"), "daphne", key)
+        ref = values[2]
+        ratios = [f"{v / ref:.2f}" if v is not None and ref else "-" for v in values[:2]]
+        cells = ["-" if v is None else f"{v:.1f}" for v in values]
+        label = f"{key} ({unit})" if unit else key
+        lines.append(f"| {scenario} | {label} | {' | '.join(cells)} | {' | '.join(ratios)} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse flags, run the chosen scenarios on every server, print and save the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of fan-out load")
+    parser.add_argument("--sustained-rate", type=int, default=100, help="updates/s per writer")
+    parser.add_argument("--idle", type=int, default=5000, help="idle connections to hold")
+    parser.add_argument("--documents", type=int, default=500, help="documents to open")
+    parser.add_argument("--chars", type=int, default=1_000_000, help="cold-join document size")
+    parser.add_argument("--reps", type=int, default=3, help="cold joins to time")
+    parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
+    parser.add_argument("--kinds", nargs="*", default=["daphne", "uvicorn", "reference"])
+    args = parser.parse_args()
+    if shutil.which("node") is None:
+        sys.exit("node is needed: install Node 20 and run `npm ci --prefix benchmarks`")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    print(f"ulimit -n: {hard} (was {soft})", flush=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    fresh_database()
+    results: dict[str, dict[str, Result]] = {}
+    with ExitStack():
+        for name, run in scenarios(args).items():
+            if args.only and name not in args.only:
+                continue
+            for kind in KINDS[name]:
+                if kind not in args.kinds:
+                    continue
+                started = time.monotonic()
+                try:
+                    result = run(kind)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                    result = {"error": str(exc)[-500:]}
+                elapsed = time.monotonic() - started
+                results.setdefault(name, {})[kind] = result
+                print(f"{name} {kind} ({elapsed:.0f} s): {json.dumps(result)}", flush=True)
+    (ARTIFACTS / "results.json").write_text(json.dumps(results, indent=2))
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

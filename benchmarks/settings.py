@@ -1,0 +1,30 @@
+"""Django settings for benchmark servers: the test project, anonymous editing, a fresh DB.
+
+``COLLAB_BENCH_DB`` (a SQLite file) or ``DATABASE_URL`` picks the database; ``REDIS_URL``
+switches the channel layer to Redis (several processes), as in :mod:`tests.settings`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dj_database_url
+
+from tests.settings import *  # noqa: F403
+
+_database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{os.environ['COLLAB_BENCH_DB']}"
+DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+
+COLLAB = {
+    "ANONYMOUS_ACCESS": "edit",
+    "ROOM_GRACE_PERIOD": float(os.environ.get("COLLAB_BENCH_GRACE", "1.0")),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"collab": {"handlers": ["console"], "level": "WARNING"}},
+}
