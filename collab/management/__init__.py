@@ -1,0 +1,1 @@
+"""collab's management commands and what they share."""

@@ -1,0 +1,1 @@
+"""``collab_compact``, ``collab_export``, ``collab_import`` and ``collab_stats``."""
