@@ -68,12 +68,21 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
   await waitUntil(() => clients.every((c) => c.provider.synced), connectTimeout * 1000, 'all clients synced')
   const latencies = []
   const received = new Array(count).fill(0)
+  let duplicates = 0
+  let recording = true
   clients.forEach((client, index) => {
     const map = client.doc.getMap('bench')
+    const seen = new Set()
     map.observe((event) => {
       const now = performance.now()
       for (const name of event.keysChanged) {
         if (Number(name.split(':')[0]) === index) continue
+        if (seen.has(name)) {
+          duplicates += 1
+          continue
+        }
+        seen.add(name)
+        if (!recording) continue
         latencies.push(now - map.get(name))
         received[index] += 1
       }
@@ -102,12 +111,12 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
   const deliveredBy = () => received.reduce((a, b) => a + b, 0)
   const lastWindowEnd = performance.now()
   await waitUntil(() => deliveredBy() >= expected || performance.now() > sendEnd + drain * 1000, drain * 1000 + 1000, 'drain')
+  recording = false
   const delivered = deliveredBy()
   const allDone = performance.now()
   latencies.sort((a, b) => a - b)
   const closes = clients.reduce((a, c) => a + c.closes, 0)
-  await closeAll(clients)
-  return {
+  const result = {
     sent: totalSent,
     expected,
     delivered,
@@ -119,8 +128,11 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
     sendSeconds: (sendEnd - start) / 1000,
     deliveriesPerSecond: delivered / ((allDone - start) / 1000),
     offeredPerSecond: expected / ((lastWindowEnd - start) / 1000),
+    duplicates,
     reconnects: closes
   }
+  await closeAll(clients)
+  return result
 }
 
 // Hold `count` connections open on documents of `groupSize` connections each (each first

@@ -130,6 +130,53 @@ def fresh_database() -> None:
     )
 
 
+PROFILE: dict[str, str] = {}
+"""Set by ``--profile``: {"name": scenario} makes collab servers run under py-spy."""
+
+
+@contextmanager
+def profiled(server: Server, name: str) -> Iterator[None]:
+    """Sample ``server`` with py-spy (collapsed stacks) while the block runs."""
+    out = ARTIFACTS / f"profile-{name}-{server.kind}-{server.port}.txt"
+    spy = subprocess.Popen(
+        [
+            *(str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw"),
+            *("--pid", str(server.pid), "--rate", "200", "--nonblocking", "-o", str(out)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(30)
+        print(summarize(out), flush=True)
+
+
+def summarize(path: Path, top: int = 25) -> str:
+    """Top functions of a py-spy collapsed-stack file, by inclusive and by self samples."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        count = int(count_text)
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[-1] for f in stack.split(";")[1:]]
+        total += count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+        if frames:
+            own[frames[-1]] = own.get(frames[-1], 0) + count
+    lines = [f"profile {path.name}: {total} samples"]
+    for title, table_ in (("inclusive", inclusive), ("self", own)):
+        lines.append(f"  top {title}:")
+        for frame, count in sorted(table_.items(), key=lambda kv: -kv[1])[:top]:
+            lines.append(f"    {100 * count / max(1, total):5.1f}%  {frame}")
+    return "\n".join(lines)
+
+
 @contextmanager
 def servers(kind: str, count: int = 1, redis: bool = False) -> Iterator[list[Server]]:
     """Start ``count`` fresh servers of ``kind`` and stop them afterwards."""
@@ -143,7 +190,11 @@ def servers(kind: str, count: int = 1, redis: bool = False) -> Iterator[list[Ser
     try:
         for server in started:
             server.start()
-        yield started
+        with ExitStack() as stack:
+            if PROFILE and kind != "reference":
+                for server in started:
+                    stack.enter_context(profiled(server, PROFILE["name"]))
+            yield started
     finally:
         for server in started:
             server.stop()
@@ -265,15 +316,18 @@ ROWS: list[tuple[str, str, str]] = [
     ("sustained", "lost", ""),
     ("idle", "connected", ""),
     ("idle", "perConnection", "KB"),
+    ("idle", "connectSeconds", "s"),
     ("documents", "connected", ""),
     ("documents", "perConnection", "KB"),
     ("coldjoin", "median", "ms"),
     ("redis-fanout-10", "p50", "ms"),
     ("redis-fanout-10", "p99", "ms"),
     ("redis-fanout-10", "lost", ""),
+    ("redis-fanout-10", "duplicates", ""),
     ("redis-fanout-50", "p50", "ms"),
     ("redis-fanout-50", "p99", "ms"),
     ("redis-fanout-50", "lost", ""),
+    ("redis-fanout-50", "duplicates", ""),
 ]
 
 
@@ -288,7 +342,11 @@ def figure(
 
 
 def table(results: dict[str, dict[str, Result]]) -> str:
-    """The results as a Markdown table with the ratios collab / reference."""
+    """The results as a Markdown table with the ratios collab / reference.
+
+    In ``redis-*`` rows (two collab processes) the ratio is to the same server kind in
+    one process (the ``fanout-*`` row), not to the reference.
+    """
     lines = [
         "| scenario | figure | daphne | uvicorn | reference | daphne/ref | uvicorn/ref |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -299,10 +357,15 @@ def table(results: dict[str, dict[str, Result]]) -> str:
         values = [
             figure(results, scenario, kind, key) for kind in ("daphne", "uvicorn", "reference")
         ]
+        refs = [values[2], values[2]]
         if scenario.startswith("redis-"):
-            values[2] = figure(results, scenario.removeprefix("redis-"), "daphne", key)
-        ref = values[2]
-        ratios = [f"{v / ref:.2f}" if v is not None and ref else "-" for v in values[:2]]
+            one = scenario.removeprefix("redis-")
+            refs = [figure(results, one, kind, key) for kind in ("daphne", "uvicorn")]
+            values[2] = None
+        ratios = [
+            f"{v / r:.2f}" if v is not None and r else "-"
+            for v, r in zip(values[:2], refs, strict=True)
+        ]
         cells = ["-" if v is None else f"{v:.1f}" for v in values]
         label = f"{key} ({unit})" if unit else key
         lines.append(f"| {scenario} | {label} | {' | '.join(cells)} | {' | '.join(ratios)} |")
@@ -320,6 +383,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3, help="cold joins to time")
     parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
     parser.add_argument("--kinds", nargs="*", default=["daphne", "uvicorn", "reference"])
+    parser.add_argument("--profile", action="store_true", help="sample collab with py-spy")
     args = parser.parse_args()
     if shutil.which("node") is None:
         sys.exit("node is needed: install Node 20 and run `npm ci --prefix benchmarks`")
@@ -329,21 +393,22 @@ def main() -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     fresh_database()
     results: dict[str, dict[str, Result]] = {}
-    with ExitStack():
-        for name, run in scenarios(args).items():
-            if args.only and name not in args.only:
+    for name, run in scenarios(args).items():
+        if args.only and name not in args.only:
+            continue
+        if args.profile:
+            PROFILE["name"] = name
+        for kind in KINDS[name]:
+            if kind not in args.kinds:
                 continue
-            for kind in KINDS[name]:
-                if kind not in args.kinds:
-                    continue
-                started = time.monotonic()
-                try:
-                    result = run(kind)
-                except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                    result = {"error": str(exc)[-500:]}
-                elapsed = time.monotonic() - started
-                results.setdefault(name, {})[kind] = result
-                print(f"{name} {kind} ({elapsed:.0f} s): {json.dumps(result)}", flush=True)
+            started = time.monotonic()
+            try:
+                result = run(kind)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                result = {"error": str(exc)[-500:]}
+            elapsed = time.monotonic() - started
+            results.setdefault(name, {})[kind] = result
+            print(f"{name} {kind} ({elapsed:.0f} s): {json.dumps(result)}", flush=True)
     (ARTIFACTS / "results.json").write_text(json.dumps(results, indent=2))
     print(table(results))
 

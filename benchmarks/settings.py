@@ -18,7 +18,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 
 COLLAB = {
-    "ANONYMOUS_ACCESS": "edit",
+    "ANONYMOUS_ACCESS": "edit",  # type: ignore[dict-item]  # tests.settings holds floats only
     "ROOM_GRACE_PERIOD": float(os.environ.get("COLLAB_BENCH_GRACE", "1.0")),
 }
 
