@@ -17,6 +17,7 @@ from typing import Protocol
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connections
 from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, sync_playwright
 
@@ -88,6 +89,9 @@ def open_page(
         client = Client()
         client.force_login(user)
         session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        # Under Playwright's loop the ORM uses a connection of its own: close it, or
+        # PostgreSQL cannot drop the test database at the end of the session.
+        connections.close_all()
         context = browser.new_context(viewport={"width": 900, "height": 600})
         context.add_cookies(
             [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": server.origin}]
