@@ -71,6 +71,9 @@ def browser(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Under Playwright's loop the ORM used connections of their own: close them, or
+        # PostgreSQL cannot drop the test database at the end of the session.
+        connections.close_all()
 
 
 @pytest.fixture
@@ -89,9 +92,6 @@ def open_page(
         client = Client()
         client.force_login(user)
         session = client.cookies[settings.SESSION_COOKIE_NAME].value
-        # Under Playwright's loop the ORM uses a connection of its own: close it, or
-        # PostgreSQL cannot drop the test database at the end of the session.
-        connections.close_all()
         context = browser.new_context(viewport={"width": 900, "height": 600})
         context.add_cookies(
             [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": server.origin}]
