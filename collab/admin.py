@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -47,6 +48,13 @@ PRESENCE_ATTRIBUTE = "collab_presence"
 def acting_user(request: HttpRequest) -> AbstractBaseUser | None:
     """Who makes a change from the admin, as the document API takes it."""
     return request.user if request.user.is_authenticated else None
+
+
+def version_label(snapshot: DocumentSnapshot) -> str:
+    """``“name”`` for a named version, ``of <time>`` for a checkpoint."""
+    if snapshot.name:
+        return f"“{snapshot.name}”"
+    return f"of {snapshot.created_at:%Y-%m-%d %H:%M:%S}"
 
 
 class YesNoFilter(admin.SimpleListFilter):
@@ -127,7 +135,7 @@ class ImportForm(forms.Form):
         required=False,
         label="Replace existing content",
         help_text="If the document exists, make the file its content. This is a new "
-        "edit: the version history keeps the content it replaces.",
+        "edit: the earlier versions stay.",
     )
 
     def clean(self) -> dict[str, Any]:
@@ -264,7 +272,7 @@ class DocumentAdmin(ModelAdmin):
         context = self._context(
             request,
             document,
-            f"Version of {snapshot.created_at:%Y-%m-%d %H:%M:%S}",
+            f"Version {version_label(snapshot)}",
             snapshot=snapshot,
             text=content.text_of(doc),
             html=html,
@@ -277,13 +285,18 @@ class DocumentAdmin(ModelAdmin):
         snapshot = get_object_or_404(DocumentSnapshot, pk=snapshot_id, document=document)
         old = content.text_of(content.load(bytes(snapshot.state)))
         new = documents.read_text(document.key)
-        # HtmlDiff escapes the text it puts in the table.
-        table = difflib.HtmlDiff(wrapcolumn=80).make_table(
-            old.splitlines(),
-            new.splitlines(),
-            fromdesc=snapshot.name or f"Version of {snapshot.created_at:%Y-%m-%d %H:%M:%S}",
-            todesc="Current content",
-            context=True,
+        # HtmlDiff escapes the lines but not the headings; its &nbsp; would keep lines
+        # from wrapping, so spaces are restored and the page's CSS preserves them.
+        table = (
+            difflib.HtmlDiff()
+            .make_table(
+                old.splitlines(),
+                new.splitlines(),
+                fromdesc=escape(f"Version {version_label(snapshot)}"),
+                todesc="Current content",
+                context=True,
+            )
+            .replace("&nbsp;", " ")
         )
         context = self._context(
             request,
@@ -300,11 +313,11 @@ class DocumentAdmin(ModelAdmin):
         document = self._document(request, object_id, change=True)
         snapshot = get_object_or_404(DocumentSnapshot, pk=snapshot_id, document=document)
         versions.restore_version(snapshot, user=acting_user(request))
-        label = snapshot.name or f"of {snapshot.created_at:%Y-%m-%d %H:%M:%S}"
+        label = version_label(snapshot)
         self.log_change(request, document, f"Restored version {label}.")
         self.message_user(
             request,
-            f"Restored version {label}. The content it replaced stays in the history.",
+            f"Restored version {label} as a new edit; the earlier versions stay.",
             messages.SUCCESS,
         )
         return HttpResponseRedirect(self._url("versions", document.pk))

@@ -353,8 +353,18 @@ def test_compare_with_current_content(admin_client: Client) -> None:
     assert '<span class="diff_sub">two</span>' in html
     assert '<span class="diff_add">2</span>' in html
     assert '<span class="diff_add">four</span>' in html
-    assert "three&nbsp;&lt;b&gt;" in html
+    assert "three &lt;b&gt;" in html
     assert "<b>" not in html.split('<table class="diff"')[1].split("</table>")[0]
+
+
+def test_compare_escapes_the_version_name_and_lets_lines_wrap(admin_client: Client) -> None:
+    document = write("named-badly", "a line with words")
+    snapshot = versions.create_version(document, "<script>alert(1)</script>")
+    write("named-badly", "new ")
+    html = admin_client.get(url("compare", document.pk, snapshot.pk)).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "a line with words" in html
 
 
 def test_restore_version_is_a_forward_edit(admin_client: Client) -> None:
@@ -368,7 +378,7 @@ def test_restore_version_is_a_forward_edit(admin_client: Client) -> None:
 
     assert response.redirect_chain == [(url("versions", document.pk), 302)]
     assert messages_of(response) == [
-        "Restored version good. The content it replaced stays in the history."
+        "Restored version “good” as a new edit; the earlier versions stay."
     ]
     assert documents.read_text("restored") == "original"
     snapshots = document.snapshots.all()
