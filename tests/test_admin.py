@@ -324,7 +324,7 @@ def test_preview_plain_version(admin_client: Client, history: tuple[Document, Us
     assert checkpoint is not None
     html = admin_client.get(url("version", document.pk, checkpoint.pk)).content.decode()
     assert '<pre class="collab-version-text">first</pre>' in html
-    assert "collab-version-html" not in html
+    assert '<div class="collab-version-html">' not in html
 
 
 def test_preview_rich_version_as_html_and_text(admin_client: Client) -> None:
