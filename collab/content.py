@@ -18,6 +18,9 @@ TEXT_ROOT = "content"
 RICH_TEXT_ROOT = "prosemirror"
 """The ``Y.XmlFragment`` that the rich-text editor binds to."""
 
+HARD_BREAK = "hard_break"
+"""The rich-text editor's inline line break."""
+
 
 def has_root(doc: Doc[Any], name: str) -> bool:
     """Whether ``doc`` has a root type called ``name``."""
@@ -34,13 +37,10 @@ def load(state: bytes) -> Doc[Any]:
 
 def text_of(doc: Doc[Any]) -> str:
     """The plain text of ``doc``: its text root, else the text inside its rich text."""
-    if has_root(doc, TEXT_ROOT):
-        return str(doc.get(TEXT_ROOT, type=Text))
-    if has_root(doc, RICH_TEXT_ROOT):
-        return "\n".join(
-            _plain(child) for child in doc.get(RICH_TEXT_ROOT, type=XmlFragment).children
-        )
-    return ""
+    text = str(doc.get(TEXT_ROOT, type=Text)) if has_root(doc, TEXT_ROOT) else ""
+    if not text and has_root(doc, RICH_TEXT_ROOT):
+        return _plain(doc.get(RICH_TEXT_ROOT, type=XmlFragment))
+    return text
 
 
 def to_json(doc: Doc[Any]) -> dict[str, str]:
@@ -96,6 +96,13 @@ def _append_copy(into: XmlFragment | XmlElement, node: XmlFragment | XmlElement 
 
 
 def _plain(node: XmlFragment | XmlElement | XmlText) -> str:
+    """Text of a node; block children (elements, not inline breaks) go on lines of their own."""
     if isinstance(node, XmlText):
         return "".join(str(chunk) for chunk, _ in node.diff())
-    return "".join(_plain(child) for child in node.children)
+    if isinstance(node, XmlElement) and node.tag == HARD_BREAK:
+        return "\n"
+    children = list(node.children)
+    blocks = children and all(
+        isinstance(child, XmlElement) and child.tag != HARD_BREAK for child in children
+    )
+    return ("\n" if blocks else "").join(_plain(child) for child in children)

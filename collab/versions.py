@@ -35,9 +35,13 @@ def create_version(
 def restore_version(snapshot: DocumentSnapshot, *, user: AbstractBaseUser | None = None) -> None:
     """Make the document's content equal to ``snapshot`` again, as a new forward edit.
 
-    Connected clients see the change at once, and nothing is erased from the history.
+    Connected clients see the change at once, and nothing is erased from the history:
+    the content being replaced is saved as a checkpoint first, so it can be restored too.
     """
-    documents.replace(snapshot.document.key, bytes(snapshot.state), user=user)
+    document = snapshot.document
+    async_to_sync(_flush_live)(document.key)
+    store.compact(document.pk)
+    documents.replace(document.key, bytes(snapshot.state), user=user)
 
 
 async def _flush_live(key: str) -> None:
