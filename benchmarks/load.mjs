@@ -77,8 +77,8 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
       const now = performance.now()
       for (const name of event.keysChanged) {
         if (Number(name.split(':')[0]) === index) continue
-        if (seen.has(name)) {
-          duplicates += 1
+        if (seen.has(name) || !map.has(name)) {
+          duplicates += 1 // seen again, or removed: a correct server never does either
           continue
         }
         seen.add(name)
@@ -116,6 +116,7 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
   const allDone = performance.now()
   latencies.sort((a, b) => a - b)
   const closes = clients.reduce((a, c) => a + c.closes, 0)
+  const sizes = clients.map((c) => c.doc.getMap('bench').size)
   const result = {
     sent: totalSent,
     expected,
@@ -129,6 +130,7 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
     deliveriesPerSecond: delivered / ((allDone - start) / 1000),
     offeredPerSecond: expected / ((lastWindowEnd - start) / 1000),
     duplicates,
+    missingKeysAtEnd: totalSent * count - sizes.reduce((a, b) => a + b, 0),
     reconnects: closes
   }
   await closeAll(clients)
