@@ -104,9 +104,16 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         await self._leave()
 
     async def send_frame(self, frame: bytes) -> None:
-        """Send one binary frame (the room's way to reach this connection)."""
+        """Send one binary frame (the room's way to reach this connection).
+
+        A connection the server already closed (a broadcast racing a disconnect or a
+        shutdown) drops the frame instead of failing the sender's handling.
+        """
         self._last_sent = time.monotonic()
-        await self.send(bytes_data=frame)
+        try:
+            await self.send(bytes_data=frame)
+        except (OSError, ValueError, RuntimeError) as exc:
+            logger.debug("collab: frame for a closed connection to %r dropped: %s", self.key, exc)
 
     async def close_with(self, code: CloseCode) -> None:
         """Close this connection with ``code`` (the room's way to end it)."""

@@ -27,11 +27,16 @@ def has_root(doc: Doc[Any], name: str) -> bool:
     return name in set(doc.keys())
 
 
-def load(state: bytes) -> Doc[Any]:
-    """A pycrdt ``Doc`` holding ``state`` (an encoded Yjs update)."""
+def load(*updates: bytes) -> Doc[Any]:
+    """A pycrdt ``Doc`` holding ``updates`` (encoded Yjs updates), applied in order.
+
+    Applying them one by one is fast; applying their ``merge_updates`` is not when they
+    are many (pycrdt integrates an unsquashed merge of 1,000 updates in about 0.5 s).
+    """
     doc: Doc[Any] = Doc()
-    if state:
-        doc.apply_update(state)
+    for update in updates:
+        if update:
+            doc.apply_update(update)
     return doc
 
 

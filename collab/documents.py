@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from pycrdt import Doc, merge_updates
+from pycrdt import Doc
 
 from collab import content, store
 from collab.close_codes import CloseCode
@@ -66,7 +66,7 @@ async def aread(key: str) -> Doc[Any]:
     if document is None:
         raise DocumentNotFound(key)
     updates = await database_sync_to_async(store.load_updates)(document.pk)
-    return content.load(merge_updates(*updates) if updates else b"")
+    return content.load(*updates)
 
 
 @asynccontextmanager

@@ -73,7 +73,7 @@ class Relay:
         try:
             self.channel = await asyncio.wait_for(self._layer.new_channel(), STOP_TIMEOUT)
         except Exception as exc:
-            logger.warning("collab: creating a layer channel failed: %s", exc)
+            logger.warning("collab: creating a layer channel failed: %r", exc)
         self._tasks = [background(self._run())]
 
     async def _run(self) -> None:
@@ -81,7 +81,7 @@ class Relay:
             try:
                 self.channel = await self._layer.new_channel()
             except Exception as exc:
-                logger.warning("collab: creating a layer channel failed: %s", exc)
+                logger.warning("collab: creating a layer channel failed: %r", exc)
                 await asyncio.sleep(RETRY_DELAY)
         self._tasks.append(background(self._receive_forever()))
         await self._heartbeat_forever()
@@ -101,7 +101,7 @@ class Relay:
                     self._layer.group_discard(self._group, self.channel), STOP_TIMEOUT
                 )
             except Exception as exc:
-                logger.warning("collab: leaving the group of %r failed: %s", self._room.key, exc)
+                logger.warning("collab: leaving the group of %r failed: %r", self._room.key, exc)
 
     async def publish_update(self, update: bytes) -> None:
         """Send an update this process applied to the other processes."""
@@ -118,20 +118,20 @@ class Relay:
         try:
             await self._layer.group_send(self._group, {**message, "from": self.channel})
         except Exception as exc:
-            logger.warning("collab: publishing to other processes failed: %s", exc)
+            logger.warning("collab: publishing to other processes failed: %r", exc)
 
     async def _send(self, channel: str, message: dict[str, Any]) -> None:
         try:
             await self._layer.send(channel, {**message, "from": self.channel})
         except Exception as exc:
-            logger.warning("collab: sending to process %s failed: %s", channel, exc)
+            logger.warning("collab: sending to process %s failed: %r", channel, exc)
 
     async def _heartbeat_forever(self) -> None:
         while True:
             try:
                 await self._layer.group_add(self._group, self.channel)
             except Exception as exc:
-                logger.warning("collab: joining the layer group failed: %s", exc)
+                logger.warning("collab: joining the layer group failed: %r", exc)
                 await asyncio.sleep(RETRY_DELAY)
                 continue
             await self._group_send({"type": "collab.heartbeat", "seq": self._seq})
@@ -150,7 +150,7 @@ class Relay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.warning("collab: receiving from the channel layer failed: %s", exc)
+                logger.warning("collab: receiving from the channel layer failed: %r", exc)
                 await asyncio.sleep(RETRY_DELAY)
                 continue
             sender = message.get("from")

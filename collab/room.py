@@ -17,7 +17,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
 from channels.db import database_sync_to_async
-from pycrdt import Awareness, Doc, TransactionEvent, merge_updates
+from pycrdt import Awareness, Doc, TransactionEvent
 
 from collab import signals, store
 from collab.close_codes import CloseCode
@@ -120,8 +120,8 @@ class Room:
         """
         try:
             updates = await database_sync_to_async(store.load_updates)(self.document_id)
-            if updates:
-                self.doc.apply_update(merge_updates(*updates))
+            for update in updates:
+                self.doc.apply_update(update)
         except Exception as exc:
             raise DocumentLoadError(f"cannot load document {self.key!r}") from exc
         self.doc.observe(self._capture_delta)

@@ -14,10 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from pycrdt import merge_updates
 
-from collab import signals
+from collab import content, signals
 from collab.conf import conf
 from collab.models import Document, DocumentPresence, DocumentSnapshot, DocumentUpdate
-from collab.protocol import EMPTY_UPDATE
 
 
 def get_document(key: str) -> Document | None:
@@ -107,7 +106,7 @@ def compact(
         authors = sorted({author for row in rows for author in row[2]})
         snapshot = DocumentSnapshot.objects.create(
             document_id=document_id,
-            state=merge_updates(*parts) if parts else EMPTY_UPDATE,
+            state=content.load(*parts).get_update(),
             last_update_id=last_update_id,
             name=name,
             created_by_id=created_by_id,
