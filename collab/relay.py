@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from pycrdt import merge_updates
+
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.tasks import background
@@ -56,6 +58,8 @@ class Relay:
         self._layer = layer
         self._on_close = on_close
         self._closing: asyncio.Task[None] | None = None
+        self._outbox: list[bytes] = []
+        self._sending: asyncio.Task[None] | None = None
         self._group = group_name(room.key)
         self.channel = ""
         self._seq = 0
@@ -92,6 +96,8 @@ class Relay:
         A Redis command interrupted by cancellation can take long to unwind; the room
         unloads regardless (a late message only reaches a relay nobody reads).
         """
+        if self._sending is not None:
+            await asyncio.wait([self._sending], timeout=STOP_TIMEOUT)
         for task in self._tasks:
             task.cancel()
         await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT)
@@ -103,10 +109,28 @@ class Relay:
             except Exception as exc:
                 logger.warning("collab: leaving the group of %r failed: %r", self._room.key, exc)
 
-    async def publish_update(self, update: bytes) -> None:
-        """Send an update this process applied to the other processes."""
-        self._seq += 1
-        await self._group_send({"type": "collab.update", "seq": self._seq, "update": update})
+    def publish_update(self, update: bytes) -> None:
+        """Queue an update this process applied for the other processes.
+
+        Updates queued while the event loop is busy leave together, merged into one
+        layer message, and the frame that caused them never waits for Redis.
+        """
+        self._outbox.append(update)
+        if self._sending is None:
+            self._sending = background(self._send_outbox())
+
+    async def _send_outbox(self) -> None:
+        try:
+            while self._outbox:
+                await asyncio.sleep(0)
+                batch, self._outbox = self._outbox, []
+                self._seq += 1
+                update = batch[0] if len(batch) == 1 else merge_updates(*batch)
+                await self._group_send(
+                    {"type": "collab.update", "seq": self._seq, "update": update}
+                )
+        finally:
+            self._sending = None
 
     async def publish_awareness(self, payload: bytes) -> None:
         """Send an awareness update to the other processes."""

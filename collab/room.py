@@ -307,7 +307,7 @@ class Room:
         if self._signal_task is None:
             self._signal_task = background(self._send_changed_later())
         if self.relay is not None:
-            await self.relay.publish_update(delta)
+            self.relay.publish_update(delta)
 
     async def _accept(self, delta: bytes, exclude: Peer | None) -> None:
         """Fan an applied change out to local peers and queue it for storage."""
