@@ -74,18 +74,21 @@ class Relay:
         If the layer is unreachable, the background task keeps retrying, so a Redis
         outage never keeps a process from serving its own clients.
         """
+        await self._open_channel()
+        self._tasks = [background(self._run())]
+
+    async def _open_channel(self) -> bool:
+        """Try to get this room's layer channel; log and return False if the layer fails."""
         try:
             self.channel = await asyncio.wait_for(self._layer.new_channel(), STOP_TIMEOUT)
         except Exception as exc:
             logger.warning("collab: creating a layer channel failed: %r", exc)
-        self._tasks = [background(self._run())]
+            return False
+        return True
 
     async def _run(self) -> None:
         while not self.channel:
-            try:
-                self.channel = await self._layer.new_channel()
-            except Exception as exc:
-                logger.warning("collab: creating a layer channel failed: %r", exc)
+            if not await self._open_channel():
                 await asyncio.sleep(RETRY_DELAY)
         self._tasks.append(background(self._receive_forever()))
         await self._heartbeat_forever()
@@ -171,8 +174,6 @@ class Relay:
         while True:
             try:
                 message = await self._layer.receive(self.channel)
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
                 logger.warning("collab: receiving from the channel layer failed: %r", exc)
                 await asyncio.sleep(RETRY_DELAY)

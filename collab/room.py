@@ -93,23 +93,18 @@ class Room:
         self._flush_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
         self.relay: Relay | None = None
+        """Link to this document's rooms in other processes, if the layer spans processes."""
         self._authors: set[int] = set()
         self._changed_by: set[int | None] = set()
         self._signal_task: asyncio.Task[None] | None = None
         self._presence_changed = asyncio.Event()
         self._presence_task: asyncio.Task[None] | None = None
         self._last_checkpoint = time.monotonic()
-        """Link to this document's rooms in other processes, if the layer spans processes."""
 
     @property
     def peer_count(self) -> int:
         """How many connections are in the room."""
         return len(self._peers)
-
-    @property
-    def has_unsaved_updates(self) -> bool:
-        """Whether applied updates are waiting for the next batch write."""
-        return bool(self._pending)
 
     async def load(self) -> None:
         """Fill the document from storage.
@@ -163,11 +158,7 @@ class Room:
     async def abandon(self) -> None:
         """Stop everything without storing: the document no longer exists."""
         self._pending.clear()
-        if self.relay is not None:
-            await self.relay.stop()
-            self.relay = None
-        for task in self._tasks():
-            task.cancel()
+        await self._stop_background()
 
     async def receive(self, peer: Peer, message: Message) -> None:
         """Handle one decoded message from ``peer``.
@@ -202,14 +193,12 @@ class Room:
                 log_rows = await database_sync_to_async(store.append_updates)(
                     self.document_id, batch, sorted(authors)
                 )
-            except Exception:
-                if not await database_sync_to_async(store.document_exists)(self.document_id):
+            except BaseException as exc:
+                if isinstance(exc, Exception) and not await database_sync_to_async(
+                    store.document_exists
+                )(self.document_id):
                     logger.warning("collab: %r was deleted; its edits are dropped", self.key)
                     return
-                self._pending[:0] = batch
-                self._authors |= authors
-                raise
-            except BaseException:
                 self._pending[:0] = batch
                 self._authors |= authors
                 raise
@@ -225,31 +214,37 @@ class Room:
         """
         batch, self._pending = self._pending, []
         if batch:
-            store.append_updates(self.document_id, batch)
+            store.append_updates(self.document_id, batch, sorted(self._authors))
 
     async def close(self) -> None:
         """Store everything and compact, retrying failed writes until they succeed."""
-        if self.relay is not None:
-            await self.relay.stop()
-            self.relay = None
-        for task in self._tasks():
-            task.cancel()
-        self._keepalive_task = self._presence_task = None
+        await self._stop_background()
         await self._send_changed()
-        while True:
-            try:
-                await self.flush()
-                break
-            except Exception:
-                logger.exception("collab: storing document %r failed; retrying", self.key)
-                await asyncio.sleep(RETRY_DELAY)
+        await self._flush_until_stored()
         async with self._store_lock:
             await self._compact_locked()
         await database_sync_to_async(store.record_presence)(self.document_id, PROCESS_ID, [])
 
-    def _tasks(self) -> list[asyncio.Task[None]]:
+    async def _stop_background(self) -> None:
+        """Unlink from other processes and cancel the room's own tasks."""
+        if self.relay is not None:
+            await self.relay.stop()
+            self.relay = None
         tasks = (self._flush_task, self._keepalive_task, self._presence_task, self._signal_task)
-        return [task for task in tasks if task is not None]
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+        self._keepalive_task = self._presence_task = None
+
+    async def _flush_until_stored(self) -> None:
+        """Flush, retrying every :data:`RETRY_DELAY` seconds while the database fails."""
+        while True:
+            try:
+                await self.flush()
+                return
+            except Exception:
+                logger.exception("collab: storing document %r failed; retrying", self.key)
+                await asyncio.sleep(RETRY_DELAY)
 
     async def _compact_locked(self) -> None:
         self._last_checkpoint = time.monotonic()
@@ -359,11 +354,7 @@ class Room:
         try:
             while self._pending:
                 await asyncio.sleep(conf.FLUSH_INTERVAL)
-                try:
-                    await self.flush()
-                except Exception:
-                    logger.exception("collab: storing document %r failed; retrying", self.key)
-                    await asyncio.sleep(RETRY_DELAY)
+                await self._flush_until_stored()
         finally:
             self._flush_task = None
 

@@ -44,9 +44,7 @@ class RoomRegistry:
         Raises:
             DocumentLoadError: The document could not be loaded.
         """
-        timer = self._unload_timers.pop(key, None)
-        if timer is not None:
-            timer.cancel()
+        self._cancel_unload_timer(key)
         room = self._rooms.get(key)
         if room is None:
             room = self._rooms[key] = Room(key, document_id)
@@ -82,9 +80,7 @@ class RoomRegistry:
 
         For a document that was deleted: nothing is left to store it in.
         """
-        timer = self._unload_timers.pop(key, None)
-        if timer is not None:
-            timer.cancel()
+        self._cancel_unload_timer(key)
         room = self._rooms.pop(key, None)
         if room is not None:
             await room.close_peers(code)
@@ -99,13 +95,20 @@ class RoomRegistry:
         room = self._rooms.get(key)
         if room is None or room.peer_count or key in self._loads:
             return
+        self._cancel_unload_timer(key)
+        await self._start_unload(room)
+
+    def _cancel_unload_timer(self, key: str) -> None:
         timer = self._unload_timers.pop(key, None)
         if timer is not None:
             timer.cancel()
-        del self._rooms[key]
-        self._closing[key] = room
-        self._unloading[key] = task = background(self._unload(room))
-        await task
+
+    def _start_unload(self, room: Room) -> asyncio.Task[None]:
+        """Take ``room`` out of service and store and close it in the background."""
+        del self._rooms[room.key]
+        self._closing[room.key] = room
+        task = self._unloading[room.key] = background(self._unload(room))
+        return task
 
     async def _load(self, room: Room) -> None:
         try:
@@ -125,10 +128,8 @@ class RoomRegistry:
         await asyncio.sleep(conf.ROOM_GRACE_PERIOD)
         if room.peer_count or self._rooms.get(room.key) is not room:
             return
-        del self._rooms[room.key]
         self._unload_timers.pop(room.key, None)
-        self._closing[room.key] = room
-        self._unloading[room.key] = background(self._unload(room))
+        self._start_unload(room)
 
     async def _unload(self, room: Room) -> None:
         try:

@@ -18,6 +18,9 @@ from collab import content, signals
 from collab.conf import conf
 from collab.models import Document, DocumentPresence, DocumentSnapshot, DocumentUpdate
 
+NEWEST_FIRST = ("-last_update_id", "-id")
+"""Snapshot order from the newest: the one merging the most log rows comes first."""
+
 
 def get_document(key: str) -> Document | None:
     """Return the document with ``key``, or ``None``."""
@@ -46,13 +49,8 @@ def load_updates(document_id: int) -> list[bytes]:
     Applying them in order to an empty ``Doc`` reproduces the stored document.
     """
     with transaction.atomic():
-        Document.objects.select_for_update().filter(pk=document_id).exists()
-        snapshot = (
-            DocumentSnapshot.objects.filter(document_id=document_id)
-            .only("state", "last_update_id")
-            .order_by("-last_update_id", "-id")
-            .first()
-        )
+        _lock_document(document_id)
+        snapshot = _latest_snapshot(document_id)
         after = snapshot.last_update_id if snapshot else 0
         rows = DocumentUpdate.objects.filter(document_id=document_id, id__gt=after)
         log = [bytes(data) for data in rows.order_by("id").values_list("data", flat=True)]
@@ -88,7 +86,7 @@ def compact(
         The new snapshot, or ``None`` when the log was empty and no name was given.
     """
     with transaction.atomic():
-        Document.objects.select_for_update().filter(pk=document_id).exists()
+        _lock_document(document_id)
         rows = list(
             DocumentUpdate.objects.filter(document_id=document_id)
             .order_by("id")
@@ -96,11 +94,7 @@ def compact(
         )
         if not rows and not name:
             return None
-        previous = (
-            DocumentSnapshot.objects.filter(document_id=document_id)
-            .order_by("-last_update_id", "-id")
-            .first()
-        )
+        previous = _latest_snapshot(document_id)
         parts = ([bytes(previous.state)] if previous else []) + [bytes(row[1]) for row in rows]
         last_update_id = rows[-1][0] if rows else (previous.last_update_id if previous else 0)
         authors = sorted({author for row in rows for author in row[2]})
@@ -117,10 +111,19 @@ def compact(
     return snapshot
 
 
+def _lock_document(document_id: int) -> None:
+    """Lock the document's row until the transaction ends (loads and compactions queue)."""
+    Document.objects.select_for_update().filter(pk=document_id).exists()
+
+
+def _latest_snapshot(document_id: int) -> DocumentSnapshot | None:
+    return DocumentSnapshot.objects.filter(document_id=document_id).order_by(*NEWEST_FIRST).first()
+
+
 def _prune_snapshots(document_id: int) -> None:
     keep = conf.SNAPSHOT_RETENTION
     stale = DocumentSnapshot.objects.filter(document_id=document_id, name="").order_by(
-        "-last_update_id", "-id"
+        *NEWEST_FIRST
     )[keep:]
     DocumentSnapshot.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
 
