@@ -33,8 +33,7 @@ from collab.conf import conf
 from tests.e2e.conftest import artifact, server_env
 from tests.e2e.node import NODE_DIR, Clients, NodeDriver, YClient
 from tests.e2e.server import ROOT, LocalEndpoint, ServerProcess, free_port
-from tests.e2e.waiting import wait_until
-from tests.stored import stored_text
+from tests.e2e.waiting import wait_until, wait_until_stored
 
 DEPLOY = ROOT / "docs" / "deploy"
 NGINX_CONF = DEPLOY / "nginx.conf"
@@ -293,4 +292,4 @@ def test_sample_nginx_config_carries_websockets_to_every_process(
     for user, token in zip(users, more, strict=True):
         user.insert(10**9, token)
     text = wait_converged(users, tokens + more)
-    wait_until(lambda: stored_text("deployed") == text, 5, lambda: "the text was not stored")
+    wait_until_stored("deployed", text, 5)

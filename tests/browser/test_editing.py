@@ -7,8 +7,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SERVER_SETTINGS, OpenPage
-from tests.e2e.waiting import wait_until
-from tests.stored import stored_text
+from tests.e2e.waiting import wait_until, wait_until_stored
 
 pytestmark = [pytest.mark.browser, SERVER_SETTINGS]
 
@@ -81,11 +80,7 @@ def test_reader_follows_live_but_cannot_change_the_text(
 
     expect_content(reader_page, "Shared text")
     expect_content(alice_page, "Shared text")
-    wait_until(
-        lambda: stored_text("read-only") == "Shared text",
-        5,
-        lambda: f"stored {stored_text('read-only')!r}",
-    )
+    wait_until_stored("read-only", "Shared text", 5)
 
 
 def test_user_without_access_is_denied(open_page: OpenPage, outsider: User) -> None:

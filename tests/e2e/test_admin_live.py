@@ -20,8 +20,7 @@ from collab import documents, versions
 from collab.close_codes import CloseCode
 from collab.models import Document
 from tests.e2e.node import Clients, YClient
-from tests.e2e.waiting import wait_until
-from tests.stored import stored_text
+from tests.e2e.waiting import wait_until_stored
 
 pytestmark = pytest.mark.e2e
 
@@ -57,11 +56,7 @@ def wait_stored(client: YClient) -> str:
     does not have the document open.
     """
     text = client.text
-    wait_until(
-        lambda: stored_text(KEY) == text,
-        2.0,
-        lambda: f"stored {stored_text(KEY)!r}, client shows {text!r}",
-    )
+    wait_until_stored(KEY, text, 2.0)
     return text
 
 

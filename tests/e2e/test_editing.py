@@ -10,8 +10,7 @@ from django.contrib.auth.models import User
 
 from tests.e2e.node import Clients
 from tests.e2e.server import ServerProcess
-from tests.e2e.waiting import wait_until
-from tests.stored import stored_text
+from tests.e2e.waiting import wait_until, wait_until_stored
 
 pytestmark = pytest.mark.e2e
 
@@ -38,11 +37,7 @@ def test_concurrent_inserts_converge_and_are_stored(clients: Clients, editor: Us
     )["text"]
     for peer in peers[1:]:
         peer.wait_text(converged)
-    wait_until(
-        lambda: stored_text("convergence") == converged,
-        last_edit + 1.0 - time.monotonic(),
-        lambda: f"stored {stored_text('convergence')!r} 1 s after the last edit, not {converged!r}",
-    )
+    wait_until_stored("convergence", converged, last_edit + 1.0 - time.monotonic())
 
 
 def test_late_joiner_receives_document_after_room_unloaded(
@@ -79,10 +74,6 @@ def test_reader_receives_but_cannot_edit(clients: Clients, editor: User, reader:
     watcher.wait(lambda snapshot: len(snapshot["denials"]) == 2, "permission denied for its edit")
     writer.insert(len("draft one"), " two")
     watcher.wait_text("Xdraft one two")
-    wait_until(
-        lambda: stored_text("read-only") == "draft one two",
-        1.0,
-        lambda: f"stored {stored_text('read-only')!r}, not 'draft one two'",
-    )
+    wait_until_stored("read-only", "draft one two", 1.0)
     assert writer.text == "draft one two"
     assert clients.open("read-only", editor).text == "draft one two"

@@ -10,8 +10,7 @@ from collab.close_codes import CloseCode
 from collab.conf import conf
 from tests.e2e.node import Clients
 from tests.e2e.server import ServerProcess
-from tests.e2e.waiting import wait_until
-from tests.stored import stored_text
+from tests.e2e.waiting import wait_until_stored
 
 pytestmark = pytest.mark.e2e
 
@@ -67,11 +66,7 @@ def test_bad_frame_closes_only_its_connection(
     other.wait_text("intact still")
     other.insert(len("intact still"), " editable")
     writer.wait_text("intact still editable")
-    wait_until(
-        lambda: stored_text("bad-frames") == "intact still editable",
-        1.0,
-        lambda: f"stored {stored_text('bad-frames')!r}",
-    )
+    wait_until_stored("bad-frames", "intact still editable", 1.0)
     for client in (writer, other):
         assert client.inspect()["closeCodes"] == [], f"{client.name} was disconnected"
     assert "collab: closing connection to 'bad-frames'" in server.log_text()

@@ -15,7 +15,7 @@ from tests.e2e.conftest import artifact, server_env
 from tests.e2e.node import Clients, NodeDriver, YClient
 from tests.e2e.redis_server import RedisServer
 from tests.e2e.server import ServerProcess
-from tests.e2e.waiting import wait_until
+from tests.e2e.waiting import wait_until, wait_until_stored
 from tests.stored import stored_text
 
 pytestmark = pytest.mark.e2e
@@ -96,14 +96,6 @@ def wait_converged(clients: list[YClient], inserted: list[str]) -> str:
     return clients[0].text
 
 
-def wait_stored(key: str, expected: str) -> None:
-    wait_until(
-        lambda: stored_text(key) == expected,
-        5,
-        lambda: f"stored {stored_text(key)!r}, expected {expected!r}",
-    )
-
-
 def test_clients_on_daphne_and_uvicorn_converge_and_see_cursors(
     cluster: Cluster, editor: User
 ) -> None:
@@ -115,7 +107,7 @@ def test_clients_on_daphne_and_uvicorn_converge_and_see_cursors(
         tokens.append(token)
         client.insert(round_ * index % 7, token)
     text = wait_converged(clients, tokens)
-    wait_stored("multi", text)
+    wait_until_stored("multi", text, 5)
 
     on_daphne, on_uvicorn = clients[0], clients[-1]
     on_daphne.set_awareness({"user": {"name": "Dora"}, "cursor": 3})
@@ -135,7 +127,7 @@ def test_sigkill_during_edit_storm_loses_no_character(cluster: Cluster, editor: 
             tokens.append(token)
             client.insert(10**9, token)
     text = wait_converged(clients, tokens)
-    wait_stored("storm", text)
+    wait_until_stored("storm", text, 5)
 
 
 def test_redis_outage_keeps_local_editing_and_converges_after(
@@ -161,7 +153,7 @@ def test_redis_outage_keeps_local_editing_and_converges_after(
         private_redis.start()
 
         text = wait_converged([first, neighbour, other], ["before ", "during ", "elsewhere "])
-        wait_stored("outage", text)
+        wait_until_stored("outage", text, 5)
     finally:
         next(cluster, None)
 
