@@ -8,18 +8,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.typing import ASGIReceiveCallable as Receive
-from asgiref.typing import ASGISendCallable as Send
-from asgiref.typing import Scope
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.contrib.auth.models import AnonymousUser
 
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import CollabError
+from collab.identity import connection_user
+from collab.models import Document
 from collab.permissions import Access, authorize
 from collab.protocol import decode_message
 from collab.rate_limit import RateLimiter
@@ -32,21 +32,34 @@ logger = logging.getLogger(__name__)
 class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
     """Serves one y-websocket connection to the document named in the URL."""
 
-    channel_layer_alias = "collab:no-per-connection-channel"
-    """No channel per connection: rooms, not connections, talk to the channel layer."""
-
     can_edit = False
     user_id: int | None = None
     room: Room | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve the connection.
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        """Serve the connection, one message at a time, straight from the server.
 
-        When the server cancels it on shutdown, store the room's pending updates first,
-        then close with 4503 (going away) so the client reconnects (to another process, if any).
+        Channels' own loop also listens to a channel-layer channel per connection, and
+        wraps every receive in a new task to do so. Rooms, not connections, talk to the
+        channel layer, so this consumer has no such channel and awaits the server directly.
+
+        When the server cancels the connection on shutdown, the room's pending updates
+        are stored first, then the client is closed with 4503 (going away) so it
+        reconnects (to another process, if any).
         """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
         try:
-            await super().__call__(scope, receive, send)
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
         except asyncio.CancelledError:
             if self.room is not None:
                 await self.room.flush()
@@ -60,7 +73,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         message; frames never touch the database, so that hop is skipped for them.
         """
         if message["type"] == "websocket.receive":
-            await self.websocket_receive(message)
+            await self.receive(message.get("text"), message.get("bytes"))
         else:
             await super().dispatch(message)
 
@@ -70,16 +83,20 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self._last_sent = time.monotonic()
         self._limiter = RateLimiter(conf.RATE_LIMIT_MESSAGES, conf.RATE_LIMIT_PERIOD)
         await self.accept()
-        user = self.scope.get("user") or AnonymousUser()
-        self.user_id = user.pk if user.is_authenticated else None
         try:
-            access, document = await database_sync_to_async(authorize)(user, self.key)
+            access, document = await database_sync_to_async(self._authorize)()
             self.can_edit = access is Access.EDIT
             self.room = await get_registry().join(self.key, document.pk, self)
         except CollabError as exc:
             await self._refuse(exc.close_code, exc)
         except Exception as exc:
             await self._refuse(CloseCode.SERVER_ERROR, exc)
+
+    def _authorize(self) -> tuple[Access, Document]:
+        """Find the connection's user and what it may do with the document (blocking)."""
+        user = connection_user(self.scope)
+        self.user_id = user.pk if user.is_authenticated else None
+        return authorize(user, self.key)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Check one frame against the limits, decode it and give it to the room."""
@@ -111,7 +128,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """
         self._last_sent = time.monotonic()
         try:
-            await self.send(bytes_data=frame)
+            await self.base_send({"type": "websocket.send", "bytes": frame})
         except (OSError, ValueError, RuntimeError) as exc:
             logger.debug("collab: frame for a closed connection to %r dropped: %s", self.key, exc)
 
@@ -135,7 +152,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             logging.ERROR if code is CloseCode.SERVER_ERROR else logging.WARNING,
             "collab: closing connection to %r (user %s) with %d %s: %s",
             self.key,
-            getattr(self.scope.get("user"), "pk", None),
+            self.user_id,
             code,
             code.name,
             reason,

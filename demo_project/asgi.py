@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.core.asgi import get_asgi_application
@@ -21,8 +20,6 @@ import collab.routing  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(collab.routing.websocket_urlpatterns))
-        ),
+        "websocket": AllowedHostsOriginValidator(URLRouter(collab.routing.websocket_urlpatterns)),
     }
 )

@@ -4,7 +4,6 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
@@ -13,8 +12,6 @@ import collab.routing  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(collab.routing.websocket_urlpatterns))
-        ),
+        "websocket": AllowedHostsOriginValidator(URLRouter(collab.routing.websocket_urlpatterns)),
     }
 )

@@ -10,6 +10,7 @@ from pycrdt import Doc, Text, merge_updates
 
 from collab import store
 from collab.models import Document
+from tests.e2e.waiting import wait_until
 
 
 def stored_text(key: str, field: str = "content") -> str:
@@ -32,3 +33,12 @@ async def wait_for_stored_text(key: str, expected: str, within: float = 1.0) -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"stored text is {text!r}, expected {expected!r}")
         await asyncio.sleep(0.02)
+
+
+def wait_until_stored(key: str, expected: str, timeout: float) -> None:
+    """Wait until the database holds ``expected`` as document ``key``'s text."""
+    wait_until(
+        lambda: stored_text(key) == expected,
+        timeout,
+        lambda: f"stored {stored_text(key)!r}, expected {expected!r}",
+    )

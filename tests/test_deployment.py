@@ -33,7 +33,8 @@ from collab.conf import conf
 from tests.e2e.conftest import artifact, server_env
 from tests.e2e.node import NODE_DIR, Clients, NodeDriver, YClient
 from tests.e2e.server import ROOT, LocalEndpoint, ServerProcess, free_port
-from tests.e2e.waiting import wait_until, wait_until_stored
+from tests.e2e.waiting import wait_until
+from tests.stored import wait_until_stored
 
 DEPLOY = ROOT / "docs" / "deploy"
 NGINX_CONF = DEPLOY / "nginx.conf"

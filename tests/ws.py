@@ -51,11 +51,15 @@ class RecordingPeer:
 class Client:
     """A minimal y-websocket client on a communicator, holding its own pycrdt Doc."""
 
-    def __init__(self, key: str, user: Any) -> None:
+    def __init__(self, key: str, user: Any = None, cookie: str | None = None) -> None:
+        """Connect as ``user`` (put in the scope, as ``AuthMiddlewareStack`` would), or
+        with no user in the scope and a ``Cookie`` header holding ``cookie``."""
         self.doc: Doc = Doc()
         self.text = self.doc.get("content", type=Text)
-        self.communicator = WebsocketCommunicator(application, f"/ws/collab/{key}")
-        self.communicator.scope["user"] = user
+        headers = [(b"cookie", cookie.encode())] if cookie is not None else []
+        self.communicator = WebsocketCommunicator(application, f"/ws/collab/{key}", headers)
+        if cookie is None:
+            self.communicator.scope["user"] = user
 
     async def connect(self) -> list[Message]:
         """Connect and sync both ways; return what the server sent besides the sync steps."""

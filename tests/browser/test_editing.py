@@ -7,7 +7,8 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SERVER_SETTINGS, OpenPage
-from tests.e2e.waiting import wait_until, wait_until_stored
+from tests.e2e.waiting import wait_until
+from tests.stored import wait_until_stored
 
 pytestmark = [pytest.mark.browser, SERVER_SETTINGS]
 

@@ -75,6 +75,7 @@ def uvicorn_command(port: int) -> list[str]:
     return [
         *("-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port)),
         *("--ws-max-size", str(MAX_MESSAGE_BYTES), "--lifespan", "off"),
+        *("--ws-per-message-deflate", "false"),
         "tests.asgi:application",
     ]
 

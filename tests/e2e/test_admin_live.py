@@ -20,7 +20,7 @@ from collab import documents, versions
 from collab.close_codes import CloseCode
 from collab.models import Document
 from tests.e2e.node import Clients, YClient
-from tests.e2e.waiting import wait_until_stored
+from tests.stored import wait_until_stored
 
 pytestmark = pytest.mark.e2e
 

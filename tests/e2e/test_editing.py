@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 
 from tests.e2e.node import Clients
 from tests.e2e.server import ServerProcess
-from tests.e2e.waiting import wait_until, wait_until_stored
+from tests.e2e.waiting import wait_until
+from tests.stored import wait_until_stored
 
 pytestmark = pytest.mark.e2e
 

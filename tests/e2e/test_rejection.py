@@ -10,7 +10,7 @@ from collab.close_codes import CloseCode
 from collab.conf import conf
 from tests.e2e.node import Clients
 from tests.e2e.server import ServerProcess
-from tests.e2e.waiting import wait_until_stored
+from tests.stored import wait_until_stored
 
 pytestmark = pytest.mark.e2e
 

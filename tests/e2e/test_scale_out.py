@@ -15,8 +15,8 @@ from tests.e2e.conftest import artifact, server_env
 from tests.e2e.node import Clients, NodeDriver, YClient
 from tests.e2e.redis_server import RedisServer
 from tests.e2e.server import ServerProcess
-from tests.e2e.waiting import wait_until, wait_until_stored
-from tests.stored import stored_text
+from tests.e2e.waiting import wait_until
+from tests.stored import stored_text, wait_until_stored
 
 pytestmark = pytest.mark.e2e
 

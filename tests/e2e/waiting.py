@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from tests.stored import stored_text
-
 POLL_INTERVAL = 0.02
 """Seconds between two checks of a condition."""
 
@@ -23,12 +21,3 @@ def wait_until(condition: Callable[[], bool], timeout: float, describe: Callable
         if time.monotonic() >= deadline:
             raise AssertionError(f"after {timeout:.2f} s: {describe()}")
         time.sleep(POLL_INTERVAL)
-
-
-def wait_until_stored(key: str, expected: str, timeout: float) -> None:
-    """Wait until the database holds ``expected`` as document ``key``'s text."""
-    wait_until(
-        lambda: stored_text(key) == expected,
-        timeout,
-        lambda: f"stored {stored_text(key)!r}, expected {expected!r}",
-    )

@@ -1,0 +1,44 @@
+"""Who a websocket connection acts for: the user in its scope, or its session's user."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, cast
+
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+from django.http.cookie import parse_cookie
+
+if TYPE_CHECKING:
+    from collab.permissions import User
+
+
+def connection_user(scope: Mapping[str, Any]) -> User:
+    """Return the user of the connection described by ``scope`` (blocking: uses the database).
+
+    A Channels ``AuthMiddlewareStack`` around the route has already put the user in
+    ``scope["user"]``. Without one, the user comes from the Django session named by the
+    handshake's session cookie, looked up once, as Django's ``AuthenticationMiddleware``
+    does for a request: the session's auth hash is verified, so a changed password or a
+    logout ends that session's access, and a missing or unknown session is anonymous.
+    """
+    if "user" in scope:
+        user: User = scope["user"]
+        return user
+    session_key = _cookies(scope).get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return AnonymousUser()
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    # The project's user model, as permission policies see it (stubs type it as the base).
+    return cast("User", auth.get_user(request))
+
+
+def _cookies(scope: Mapping[str, Any]) -> dict[str, str]:
+    """The cookies sent with the handshake (every ``Cookie`` header, in order)."""
+    headers = scope.get("headers") or []
+    values = [value.decode("latin-1") for name, value in headers if name.lower() == b"cookie"]
+    return parse_cookie("; ".join(values))
