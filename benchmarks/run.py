@@ -33,6 +33,11 @@ sys.path.insert(0, str(ROOT))
 from tests.e2e.server import daphne_command, free_port, uvicorn_command  # noqa: E402
 
 Result = dict[str, Any]
+LAYERS = {
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    "core": "channels_redis.core.RedisChannelLayer",
+}
+"""The channels-redis layers ``--layer`` chooses from (the deployment guide recommends pubsub)."""
 START_TIMEOUT = 30.0
 GRACE = 1.0
 """collab's ROOM_GRACE_PERIOD in the benchmark settings (seconds)."""
@@ -384,7 +389,14 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
     parser.add_argument("--kinds", nargs="*", default=["daphne", "uvicorn", "reference"])
     parser.add_argument("--profile", action="store_true", help="sample collab with py-spy")
+    parser.add_argument(
+        "--layer",
+        choices=sorted(LAYERS),
+        default="pubsub",
+        help="channels-redis layer of the two-process scenarios (default: pubsub, as deployed)",
+    )
     args = parser.parse_args()
+    os.environ["COLLAB_BENCH_LAYER"] = LAYERS[args.layer]
     if shutil.which("node") is None:
         sys.exit("node is needed: install Node 20 and run `npm ci --prefix benchmarks`")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -1,7 +1,8 @@
 """Django settings for benchmark servers: the test project, anonymous editing, a fresh DB.
 
 ``COLLAB_BENCH_DB`` (a SQLite file) or ``DATABASE_URL`` picks the database; ``REDIS_URL``
-switches the channel layer to Redis (several processes), as in :mod:`tests.settings`.
+switches the channel layer to Redis (several processes), as in :mod:`tests.settings`, with
+the channels-redis layer class ``COLLAB_BENCH_LAYER`` names.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ _database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{os.environ['COLLA
 DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+
+if os.environ.get("REDIS_URL"):
+    CHANNEL_LAYERS["default"]["BACKEND"] = os.environ["COLLAB_BENCH_LAYER"]  # noqa: F405
 
 COLLAB = {
     "ANONYMOUS_ACCESS": "edit",  # type: ignore[dict-item]  # tests.settings holds floats only

@@ -125,7 +125,6 @@ class Relay:
     async def _send_outbox(self) -> None:
         try:
             while self._outbox:
-                await asyncio.sleep(0)
                 batch, self._outbox = self._outbox, []
                 self._seq += 1
                 update = batch[0] if len(batch) == 1 else merge_updates(*batch)
