@@ -184,14 +184,14 @@ async function coldjoin ({ url, origin, key, chars, chunk = 1000, reps = 3, unlo
     if (done % (chunk * 50) === 0) await sleep(1)
   }
   const check = openClient(url, origin, key)
-  await waitUntil(() => check.doc.getText('content').length >= chars, timeout * 1000, 'checker has the document')
+  await waitUntil(() => check.doc.getText('content').length === chars, timeout * 1000, 'checker has the document')
   await closeAll([writer, check])
   const times = []
   for (let r = 0; r < reps; r++) {
     await sleep(unloadWait * 1000)
     const t0 = performance.now()
     const fresh = openClient(url, origin, key)
-    await waitUntil(() => fresh.doc.getText('content').length >= chars, timeout * 1000, 'fresh client has the document')
+    await waitUntil(() => fresh.doc.getText('content').length === chars, timeout * 1000, 'fresh client has the document')
     times.push(performance.now() - t0)
     await closeAll([fresh])
   }

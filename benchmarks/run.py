@@ -237,7 +237,11 @@ def fanout_spec(
 
 
 def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
-    """Every scenario by name: each takes a server kind and returns its figures."""
+    """Every scenario by name: each takes a server kind and returns its figures.
+
+    Document keys name the server kind: daphne and uvicorn share the database, and each
+    must start from empty documents.
+    """
     run_id = str(int(time.time()))
 
     def fan(
@@ -246,7 +250,7 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
         def run(kind: str) -> Result:
             with servers(kind, procs, redis=procs > 1) as targets:
                 spec = fanout_spec(
-                    targets, f"{name}-{run_id}", clients, writers, rate, args.duration
+                    targets, f"{name}-{kind}-{run_id}", clients, writers, rate, args.duration
                 )
                 return load(spec)
 
@@ -259,7 +263,7 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
                     "scenario": "hold",
                     "urls": [server.url],
                     "origin": server.origin,
-                    "keyPrefix": f"hold-{count}-{group}-{run_id}",
+                    "keyPrefix": f"hold-{count}-{group}-{kind}-{run_id}",
                     "pid": server.pid,
                     "count": count,
                     "groupSize": group,
@@ -276,7 +280,7 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
                 "scenario": "coldjoin",
                 "url": server.url,
                 "origin": server.origin,
-                "key": f"cold-{run_id}",
+                "key": f"cold-{kind}-{run_id}",
                 "chars": args.chars,
                 "reps": args.reps,
                 "unloadWait": GRACE + 2.0,

@@ -65,6 +65,13 @@ class DocumentSnapshot(models.Model):
     class Meta:
         ordering = ("-last_update_id", "-id")
         get_latest_by = ("last_update_id", "id")
+        # Finding the newest snapshot walks this index instead of sorting every
+        # snapshot of the document (states included) first.
+        indexes = (
+            models.Index(
+                fields=("document", "last_update_id", "id"), name="collab_snapshot_newest"
+            ),
+        )
 
     def __str__(self) -> str:
         return f"snapshot {self.pk} of {self.document_id}"

@@ -35,6 +35,9 @@ MAX_VAR_UINT_BITS = 53
 EMPTY_UPDATE = b"\x00\x00"
 """An update with no structs and no deletions, as Yjs encodes it."""
 
+EMPTY_STATE_VECTOR = b"\x00"
+"""The state vector of an empty document: a peer that has nothing yet."""
+
 
 class MessageType(IntEnum):
     """Top-level message types of the y-websocket protocol."""

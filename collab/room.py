@@ -24,6 +24,7 @@ from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import DocumentLoadError, ProtocolError, UpdateRejected
 from collab.protocol import (
+    EMPTY_STATE_VECTOR,
     EMPTY_UPDATE,
     KEEPALIVE_FRAME,
     AwarenessUpdate,
@@ -89,6 +90,8 @@ class Room:
         self._peers: dict[Peer, set[int]] = {}
         self._pending: list[bytes] = []
         self._delta: bytes | None = None
+        self._whole: bytes | None = None
+        """The whole document encoded as one update, kept until the document changes."""
         self._store_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
@@ -117,6 +120,9 @@ class Room:
             updates = await database_sync_to_async(store.load_updates)(self.document_id)
             for update in updates:
                 self.doc.apply_update(update)
+            if len(updates) == 1:
+                # A lone snapshot (or log row) already is the whole document, encoded.
+                self._whole = updates[0]
         except Exception as exc:
             raise DocumentLoadError(f"cannot load document {self.key!r}") from exc
         self.doc.observe(self._capture_delta)
@@ -282,6 +288,11 @@ class Room:
         Raises:
             UpdateRejected: pycrdt could not decode the state vector.
         """
+        if state_vector == EMPTY_STATE_VECTOR:
+            # Every new client asks for everything: encode the document once per change.
+            if self._whole is None:
+                self._whole = self.doc.get_update()
+            return self._whole
         try:
             return self.doc.get_update(state_vector)
         except ValueError as exc:
@@ -322,6 +333,8 @@ class Room:
         except ValueError as exc:
             raise UpdateRejected("update rejected by pycrdt") from exc
         delta, self._delta = self._delta, None
+        if delta is not None:
+            self._whole = None
         return delta
 
     def _capture_delta(self, event: TransactionEvent) -> None:
