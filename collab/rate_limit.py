@@ -8,6 +8,8 @@ import time
 class RateLimiter:
     """Fixed-window counter: at most ``limit`` events per ``period`` seconds."""
 
+    __slots__ = ("_count", "_limit", "_period", "_window_start")
+
     def __init__(self, limit: int, period: float) -> None:
         self._limit = limit
         self._period = period

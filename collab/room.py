@@ -87,7 +87,8 @@ class Room:
         self.doc: Doc[Any] = Doc()
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state(None)
-        self._peers: dict[Peer, set[int]] = {}
+        self._peers: dict[Peer, set[int] | None] = {}
+        """Each connection, with the awareness client ids it controls (None until it has one)."""
         self._pending: list[bytes] = []
         self._delta: bytes | None = None
         self._whole: bytes | None = None
@@ -129,7 +130,7 @@ class Room:
 
     async def add_peer(self, peer: Peer) -> None:
         """Admit a connection and send it the server's sync step 1 and known presence."""
-        self._peers[peer] = set()
+        self._peers[peer] = None
         await peer.send_frame(encode_sync_step1(self.doc.get_state()))
         if self.awareness.states:
             await peer.send_frame(self._awareness_frame(list(self.awareness.states)))
@@ -143,7 +144,7 @@ class Room:
 
     async def remove_peer(self, peer: Peer) -> None:
         """Drop a connection and tell the others its presence states are gone."""
-        controlled = self._peers.pop(peer, set())
+        controlled = self._peers.pop(peer, None) or ()
         gone = [client_id for client_id in controlled if client_id in self.awareness.states]
         if gone:
             self.awareness.remove_awareness_states(gone, "disconnect")
@@ -347,6 +348,8 @@ class Room:
         also echo other clients' states, which does not make those ids theirs.
         """
         controlled = self._peers[peer]
+        if controlled is None:
+            controlled = self._peers[peer] = set()
         for entry in message.entries:
             if entry.state is None:
                 controlled.discard(entry.client_id)
