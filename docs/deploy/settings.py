@@ -26,6 +26,10 @@ DATABASES = {
         "PASSWORD": os.environ.get("DATABASE_PASSWORD", ""),
         "HOST": os.environ.get("DATABASE_HOST", "127.0.0.1"),
         "PORT": "5432",
+        # Every websocket connection and every batch of stored edits uses the database:
+        # keep connections open rather than connecting anew each time.
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
     }
 }
 
