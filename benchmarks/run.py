@@ -84,6 +84,8 @@ class Server:
             ready = f"Listening on TCP address 127.0.0.1:{self.port}"
         else:
             command = [sys.executable, *uvicorn_command(self.port)]
+            if self.kind == "floor":
+                command[-1] = "benchmarks.floor:application"
             ready = f"Uvicorn running on http://127.0.0.1:{self.port}"
         self.log.write_bytes(b"")
         with self.log.open("ab") as log:
@@ -302,8 +304,8 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
 
 
 KINDS = {
-    "fanout-10": ("daphne", "uvicorn", "reference"),
-    "fanout-50": ("daphne", "uvicorn", "reference"),
+    "fanout-10": ("daphne", "uvicorn", "floor", "reference"),
+    "fanout-50": ("daphne", "uvicorn", "floor", "reference"),
     "sustained": ("daphne", "uvicorn", "reference"),
     "idle": ("daphne", "uvicorn", "reference"),
     "documents": ("daphne", "uvicorn", "reference"),
@@ -374,31 +376,33 @@ def figure(
 
 
 def table(results: dict[str, dict[str, Result]]) -> str:
-    """The results as a Markdown table with the ratios collab / reference.
+    """The results as a Markdown table with the ratios to the reference.
 
     In ``redis-*`` rows (two collab processes) the ratio is to the same server kind in
-    one process (the ``fanout-*`` row), not to the reference.
+    one process (the ``fanout-*`` row), not to the reference. The ``floor`` column is the
+    bare relay of ``benchmarks/floor.py`` under uvicorn.
     """
+    measured = ("daphne", "uvicorn", "floor")
     lines = [
-        "| scenario | figure | daphne | uvicorn | reference | daphne/ref | uvicorn/ref |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| scenario | figure | daphne | uvicorn | floor | reference "
+        "| daphne/ref | uvicorn/ref | floor/ref |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario, key, unit in ROWS:
         if scenario not in results:
             continue
-        values = [
-            figure(results, scenario, kind, key) for kind in ("daphne", "uvicorn", "reference")
-        ]
-        refs = [values[2], values[2]]
+        values = [figure(results, scenario, kind, key) for kind in measured]
+        reference = figure(results, scenario, "reference", key)
+        refs = [reference] * len(measured)
         if scenario.startswith("redis-"):
             one = scenario.removeprefix("redis-")
-            refs = [figure(results, one, kind, key) for kind in ("daphne", "uvicorn")]
-            values[2] = None
+            refs = [figure(results, one, kind, key) for kind in measured]
+            reference = None
         ratios = [
             f"{v / r:.2f}" if v is not None and r else "-"
-            for v, r in zip(values[:2], refs, strict=True)
+            for v, r in zip(values, refs, strict=True)
         ]
-        cells = ["-" if v is None else f"{v:.1f}" for v in values]
+        cells = ["-" if v is None else f"{v:.1f}" for v in [*values, reference]]
         label = f"{key} ({unit})" if unit else key
         lines.append(f"| {scenario} | {label} | {' | '.join(cells)} | {' | '.join(ratios)} |")
     return "\n".join(lines)
@@ -414,7 +418,7 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=1_000_000, help="cold-join document size")
     parser.add_argument("--reps", type=int, default=3, help="cold joins to time")
     parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
-    parser.add_argument("--kinds", nargs="*", default=["daphne", "uvicorn", "reference"])
+    parser.add_argument("--kinds", nargs="*", default=["daphne", "uvicorn", "floor", "reference"])
     parser.add_argument("--profile", action="store_true", help="sample collab with py-spy")
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds of every scenario on every server"
