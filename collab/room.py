@@ -307,17 +307,14 @@ class Room:
         delta = self._apply(update)
         if delta is None:
             return
-        if self.relay is not None:
-            self.relay.publish_update(delta)
-            # Let the publish reach Redis before the local fan-out: the other processes
-            # then relay the update while this one sends it to its own connections.
-            await asyncio.sleep(0)
         await self._accept(delta, exclude=peer)
         if peer.user_id is not None:
             self._authors.add(peer.user_id)
         self._changed_by.add(peer.user_id)
         if self._signal_task is None:
             self._signal_task = background(self._send_changed_later())
+        if self.relay is not None:
+            self.relay.publish_update(delta)
 
     async def _accept(self, delta: bytes, exclude: Peer | None) -> None:
         """Fan an applied change out to local peers and queue it for storage."""
