@@ -16,7 +16,6 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
-from channels.db import database_sync_to_async
 from pycrdt import Awareness, Doc, TransactionEvent
 
 from collab import signals, store
@@ -41,7 +40,7 @@ from collab.protocol import (
     encode_sync_step2,
     encode_update,
 )
-from collab.tasks import background
+from collab.tasks import background, in_worker_thread
 
 if TYPE_CHECKING:
     from collab.relay import Relay
@@ -118,7 +117,7 @@ class Room:
                 must not be used, so an empty document never overwrites stored data.
         """
         try:
-            updates = await database_sync_to_async(store.load_updates)(self.document_id)
+            updates = await in_worker_thread(store.load_updates)(self.document_id)
             for update in updates:
                 self.doc.apply_update(update)
             if len(updates) == 1:
@@ -197,13 +196,13 @@ class Room:
             if not batch:
                 return
             try:
-                log_rows = await database_sync_to_async(store.append_updates)(
+                log_rows = await in_worker_thread(store.append_updates)(
                     self.document_id, batch, sorted(authors)
                 )
             except BaseException as exc:
-                if isinstance(exc, Exception) and not await database_sync_to_async(
-                    store.document_exists
-                )(self.document_id):
+                if isinstance(exc, Exception) and not await in_worker_thread(store.document_exists)(
+                    self.document_id
+                ):
                     logger.warning("collab: %r was deleted; its edits are dropped", self.key)
                     return
                 self._pending[:0] = batch
@@ -230,7 +229,7 @@ class Room:
         await self._flush_until_stored()
         async with self._store_lock:
             await self._compact_locked()
-        await database_sync_to_async(store.record_presence)(self.document_id, PROCESS_ID, [])
+        await in_worker_thread(store.record_presence)(self.document_id, PROCESS_ID, [])
 
     async def _stop_background(self) -> None:
         """Unlink from other processes and cancel the room's own tasks."""
@@ -256,7 +255,7 @@ class Room:
     async def _compact_locked(self) -> None:
         self._last_checkpoint = time.monotonic()
         try:
-            await database_sync_to_async(store.compact)(self.document_id)
+            await in_worker_thread(store.compact)(self.document_id)
         except Exception:
             logger.exception("collab: compacting document %r failed", self.key)
 
@@ -385,7 +384,7 @@ class Room:
         """Send ``document_changed`` for the local edits collected so far."""
         users, self._changed_by = self._changed_by, set()
         if users:
-            await database_sync_to_async(signals.document_changed.send)(
+            await in_worker_thread(signals.document_changed.send)(
                 sender=Room, document_id=self.document_id, key=self.key, user_ids=users
             )
 
@@ -398,7 +397,7 @@ class Room:
             await asyncio.sleep(PRESENCE_DEBOUNCE)
             user_ids = [peer.user_id for peer in self._peers]
             try:
-                await database_sync_to_async(store.record_presence)(
+                await in_worker_thread(store.record_presence)(
                     self.document_id, PROCESS_ID, user_ids
                 )
             except Exception:

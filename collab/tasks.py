@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar, cast
+
+from channels.db import database_sync_to_async
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+_DATABASE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collab-database")
+"""The one thread where rooms use the database (one connection, kept per CONN_MAX_AGE)."""
 
 
 def background(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
@@ -18,3 +25,17 @@ def background(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     executor that ends with that call.
     """
     return asyncio.get_running_loop().create_task(coroutine, context=contextvars.Context())
+
+
+def in_worker_thread(func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """Make ``func`` (blocking database work of a room) awaitable in collab's database thread.
+
+    Not in Django's thread for thread-sensitive code: a sync view that waits for a room
+    (an admin restore stores the room's pending edits first) holds that thread, so room
+    writes queued behind it would never run and both would wait forever. Stale database
+    connections are closed before and after, as Channels does.
+    """
+    return cast(
+        Callable[P, Awaitable[T]],
+        database_sync_to_async(func, thread_sensitive=False, executor=_DATABASE_THREAD),
+    )

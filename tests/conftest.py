@@ -6,12 +6,13 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import channel_layers
 from django.contrib.auth.models import Permission, User
 from django.db import connections
 
 from collab.rooms import RoomRegistry, get_registry
+from collab.tasks import in_worker_thread
 
 
 @pytest.fixture(scope="session")
@@ -64,11 +65,21 @@ async def rooms() -> AsyncIterator[RoomRegistry]:
     The channel layer is made anew for each test: layers bind to the event loop that
     first used them, and every test has its own loop.
 
-    Also closes the database connection that async ORM calls opened in the worker
-    thread, so PostgreSQL can drop the test database.
+    Also closes the database connections that async ORM calls and the rooms opened in
+    their worker threads, so PostgreSQL can drop the test database.
     """
     channel_layers.backends.clear()
     registry = get_registry()
     yield registry
     await registry.close_all()
     await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture(autouse=True)
+def close_room_database_connections() -> Iterator[None]:
+    """After each test, close the connections rooms opened in collab's database thread.
+
+    PostgreSQL cannot drop the test database while one is open.
+    """
+    yield
+    async_to_sync(in_worker_thread(connections.close_all))()
