@@ -61,7 +61,7 @@ async def aread(key: str) -> Doc[Any]:
     """
     room = get_registry().get(key)
     if room is not None:
-        return content.load(room.doc.get_update())
+        return content.load(room.whole_update())
     document = await database_sync_to_async(store.get_document)(key)
     if document is None:
         raise DocumentNotFound(key)

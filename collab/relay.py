@@ -115,8 +115,9 @@ class Relay:
     def publish_update(self, update: bytes) -> None:
         """Queue an update this process applied for the other processes.
 
-        Updates queued while the event loop is busy leave together, merged into one
-        layer message, and the frame that caused them never waits for Redis.
+        Updates queued while the previous layer message is on its way to Redis leave
+        together, merged into one message, and the frame that caused them never waits
+        for Redis.
         """
         self._outbox.append(update)
         if self._sending is None:

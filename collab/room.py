@@ -282,6 +282,15 @@ class Room:
         self.awareness.apply_awareness_update(payload, "remote")
         await self._broadcast(encode_awareness(payload))
 
+    def whole_update(self) -> bytes:
+        """The whole document encoded as one update (encoded once per change).
+
+        Every new client asks for everything, so this is kept until the document changes.
+        """
+        if self._whole is None:
+            self._whole = self.doc.get_update()
+        return self._whole
+
     def missing_for(self, state_vector: bytes) -> bytes:
         """Encode what a peer with ``state_vector`` lacks (Yjs sync step 2 content).
 
@@ -289,10 +298,7 @@ class Room:
             UpdateRejected: pycrdt could not decode the state vector.
         """
         if state_vector == EMPTY_STATE_VECTOR:
-            # Every new client asks for everything: encode the document once per change.
-            if self._whole is None:
-                self._whole = self.doc.get_update()
-            return self._whole
+            return self.whole_update()
         try:
             return self.doc.get_update(state_vector)
         except ValueError as exc:
