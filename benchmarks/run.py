@@ -354,9 +354,11 @@ def combined(runs: list[Result]) -> Result:
     each of them; the median of each figure is reported, the worst of each fault count,
     and every round is kept under ``"runs"``.
     """
+    if len(runs) == 1:
+        return runs[0]
     done = [run for run in runs if "error" not in run]
-    if len(runs) == 1 or not done:
-        return runs[0] if len(runs) == 1 else {"error": runs[-1]["error"], "runs": runs}
+    if not done:
+        return {"error": runs[-1]["error"], "runs": runs}
     result: Result = {"runs": runs, "failedRuns": len(runs) - len(done)}
     for key, value in done[0].items():
         values = [run[key] for run in done if isinstance(run.get(key), int | float)]
