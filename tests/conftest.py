@@ -83,3 +83,13 @@ def close_room_database_connections() -> Iterator[None]:
     """
     yield
     async_to_sync(in_worker_thread(connections.close_all))()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_room_database_connections_at_end(django_db_setup: None) -> Iterator[None]:
+    """Close them once more before the test database is dropped.
+
+    A room of a server running in this process may unload (and store) after its test.
+    """
+    yield
+    async_to_sync(in_worker_thread(connections.close_all))()
