@@ -34,3 +34,5 @@ class CloseCode(IntEnum):
     """The server failed, for example while loading the document from the database."""
     GOING_AWAY = 4503
     """The server process is shutting down; reconnect (to another process)."""
+    CLIENT_TOO_SLOW = 4504
+    """The client did not read what it was sent: more than ``COLLAB["MAX_OUTBOX_BYTES"]`` waited."""

@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "ANONYMOUS_ACCESS": "none",
     "PERMISSION_POLICY": "collab.permissions.default_policy",
     "MAX_FRAME_BYTES": 1024 * 1024,
+    "MAX_OUTBOX_BYTES": 8 * 1024 * 1024,
     "RATE_LIMIT_MESSAGES": 200,
     "RATE_LIMIT_PERIOD": 1.0,
     "FLUSH_INTERVAL": 0.25,
@@ -64,6 +65,11 @@ class Settings:
     def MAX_FRAME_BYTES(self) -> int:
         """Largest accepted websocket frame; larger frames close with 4413."""
         return cast(int, self._get("MAX_FRAME_BYTES"))
+
+    @property
+    def MAX_OUTBOX_BYTES(self) -> int:
+        """Bytes that may wait for a client that is not reading; more closes it with 4504."""
+        return cast(int, self._get("MAX_OUTBOX_BYTES"))
 
     @property
     def RATE_LIMIT_MESSAGES(self) -> int:

@@ -20,11 +20,13 @@ from collab.conf import conf
 from collab.exceptions import CollabError
 from collab.identity import connection_user
 from collab.models import Document
+from collab.outbox import Outbox
 from collab.permissions import Access, authorize
 from collab.protocol import decode_message
 from collab.rate_limit import RateLimiter
 from collab.room import Room
 from collab.rooms import get_registry
+from collab.tasks import background
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     can_edit = False
     user_id: int | None = None
     room: Room | None = None
+    _outbox: Outbox | None = None
+    _closing: asyncio.Task[None] | None = None
 
     async def __call__(
         self,
@@ -82,7 +86,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.key: str = self.scope["url_route"]["kwargs"]["key"]
         self._last_sent = time.monotonic()
         self._limiter = RateLimiter(conf.RATE_LIMIT_MESSAGES, conf.RATE_LIMIT_PERIOD)
+        self._max_frame_bytes = conf.MAX_FRAME_BYTES
         await self.accept()
+        self._outbox = Outbox(self.base_send, conf.MAX_OUTBOX_BYTES, self._fell_behind)
         try:
             access, document = await database_sync_to_async(self._authorize)()
             self.can_edit = access is Access.EDIT
@@ -104,7 +110,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             return
         if bytes_data is None:
             await self._refuse(CloseCode.UNSUPPORTED_DATA, "text frame")
-        elif len(bytes_data) > conf.MAX_FRAME_BYTES:
+        elif len(bytes_data) > self._max_frame_bytes:
             await self._refuse(CloseCode.FRAME_TOO_LARGE, f"{len(bytes_data)} byte frame")
         elif not self._limiter.allow():
             await self._refuse(CloseCode.RATE_LIMITED, "rate limit exceeded")
@@ -120,17 +126,22 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """Leave the room, so the others learn this connection's presence is gone."""
         await self._leave()
 
-    async def send_frame(self, frame: bytes) -> None:
-        """Send one binary frame (the room's way to reach this connection).
+    def send_frame(self, frame: bytes) -> None:
+        """Send one binary frame (the room's way to reach this connection), never waiting.
 
-        A connection the server already closed (a broadcast racing a disconnect or a
-        shutdown) drops the frame instead of failing the sender's handling.
+        A frame the server does not take at once waits in this connection's outbox, so
+        a client that stops reading holds up nobody else. A connection the server already
+        closed (a broadcast racing a disconnect or a shutdown) drops the frame.
         """
         self._last_sent = time.monotonic()
-        try:
-            await self.base_send({"type": "websocket.send", "bytes": frame})
-        except (OSError, ValueError, RuntimeError) as exc:
-            logger.debug("collab: frame for a closed connection to %r dropped: %s", self.key, exc)
+        if self._outbox is not None:
+            self._outbox.put(frame)
+
+    def _fell_behind(self) -> None:
+        """More than ``MAX_OUTBOX_BYTES`` wait for this client: close it (it resyncs later)."""
+        assert self._outbox is not None
+        reason = f"client not reading: over {self._outbox.limit} bytes waiting"
+        self._closing = background(self._refuse(CloseCode.CLIENT_TOO_SLOW, reason))
 
     async def close_with(self, code: CloseCode) -> None:
         """Close this connection with ``code`` (the room's way to end it)."""

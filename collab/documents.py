@@ -42,7 +42,7 @@ class ServerPeer:
     def __init__(self, user: AbstractBaseUser | None) -> None:
         self.user_id: int | None = user.pk if user is not None else None
 
-    async def send_frame(self, frame: bytes) -> None:
+    def send_frame(self, frame: bytes) -> None:
         """Frames for a server-side edit have nobody to go to."""
 
     def idle_for(self) -> float:

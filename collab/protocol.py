@@ -32,6 +32,9 @@ from collab.exceptions import ProtocolError
 MAX_VAR_UINT_BITS = 53
 """lib0 refuses integers wider than JavaScript's safe range; so do we."""
 
+SHORT_LENGTH = 0x80
+"""Lengths below this take one byte as a variable-length integer."""
+
 EMPTY_UPDATE = b"\x00\x00"
 """An update with no structs and no deletions, as Yjs encodes it."""
 
@@ -47,6 +50,9 @@ class MessageType(IntEnum):
     AUTH = 2
     QUERY_AWARENESS = 3
 
+
+SYNC_UPDATE_HEADER = bytes((MessageType.SYNC, YSyncMessageType.SYNC_UPDATE))
+"""The first two bytes of every sync update frame."""
 
 PERMISSION_DENIED = 0
 """The only auth sub-type y-protocols defines."""
@@ -162,6 +168,12 @@ def decode_message(frame: bytes) -> Message:
         ProtocolError: The frame is empty, truncated, has trailing bytes, or an unknown
             message or sync type.
     """
+    if (
+        frame[:2] == SYNC_UPDATE_HEADER
+        and len(frame) > 3
+        and frame[2] == len(frame) - 3 < SHORT_LENGTH
+    ):
+        return SyncUpdate(frame[3:])  # the frame of almost every edit, decoded at once
     reader = _Reader(frame)
     message_type = reader.var_uint()
     message: Message
@@ -226,6 +238,9 @@ def encode_sync_step2(update: bytes) -> bytes:
 
 def encode_update(update: bytes) -> bytes:
     """Encode a sync update frame carrying ``update``."""
+    if len(update) < SHORT_LENGTH:
+        # The frame of almost every edit: its length fits the one byte after the header.
+        return SYNC_UPDATE_HEADER + bytes((len(update),)) + update
     return create_update_message(update)
 
 

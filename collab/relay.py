@@ -191,18 +191,18 @@ class Relay:
         kind = message["type"]
         if kind == "collab.update":
             await self._check_sequence(sender, message["seq"], is_update=True)
-            await self._room.apply_remote_update(message["update"])
+            self._room.apply_remote_update(message["update"])
         elif kind == "collab.heartbeat":
             await self._check_sequence(sender, message["seq"], is_update=False)
         elif kind == "collab.awareness":
-            await self._room.apply_remote_awareness(message["payload"])
+            self._room.apply_remote_awareness(message["payload"])
         elif kind == "collab.sync":
             missing = self._room.missing_for(message["state"])
             await self._send(sender, {"type": "collab.missing", "update": missing})
             if message["reply"]:
                 await self._send_sync(sender, reply=False)
         elif kind == "collab.missing":
-            await self._room.apply_remote_update(message["update"])
+            self._room.apply_remote_update(message["update"])
         elif kind == "collab.close":
             self._closing = background(self._on_close(CloseCode(message["code"])))
 

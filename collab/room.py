@@ -67,8 +67,13 @@ class Peer(Protocol):
     user_id: int | None
     """Who is connected (``None``: anonymous, or a server-side edit without a user)."""
 
-    async def send_frame(self, frame: bytes) -> None:
-        """Send one binary frame; must not raise if the connection is already gone."""
+    def send_frame(self, frame: bytes) -> None:
+        """Send one binary frame without waiting for the client to take it.
+
+        Must not raise if the connection is already gone. A room sends each frame to
+        its connections one after the other, so waiting here for one slow client would
+        hold up everyone.
+        """
 
     def idle_for(self) -> float:
         """Seconds since this connection was last sent a frame."""
@@ -130,11 +135,11 @@ class Room:
     async def add_peer(self, peer: Peer) -> None:
         """Admit a connection and send it the server's sync step 1 and known presence."""
         self._peers[peer] = None
-        await peer.send_frame(encode_sync_step1(self.doc.get_state()))
+        peer.send_frame(encode_sync_step1(self.doc.get_state()))
         if self.awareness.states:
-            await peer.send_frame(self._awareness_frame(list(self.awareness.states)))
+            peer.send_frame(self._awareness_frame(list(self.awareness.states)))
         if not peer.can_edit:
-            await peer.send_frame(READ_ONLY_FRAME)
+            peer.send_frame(READ_ONLY_FRAME)
         if self._keepalive_task is None:
             self._keepalive_task = background(self._keep_alive())
         self._presence_changed.set()
@@ -148,7 +153,7 @@ class Room:
         if gone:
             self.awareness.remove_awareness_states(gone, "disconnect")
             payload = self.awareness.encode_awareness_update(gone)
-            await self._broadcast(encode_awareness(payload))
+            self._broadcast(encode_awareness(payload))
             if self.relay is not None:
                 await self.relay.publish_awareness(payload)
         if not self._peers and self._keepalive_task is not None:
@@ -173,14 +178,14 @@ class Room:
             ProtocolError: The message is not one a client may send, or pycrdt rejected
                 its content. Nothing was applied or relayed.
         """
-        if isinstance(message, SyncStep1):
-            await peer.send_frame(encode_sync_step2(self.missing_for(message.state_vector)))
-        elif isinstance(message, SyncStep2 | SyncUpdate):
-            await self._receive_update(peer, message.update)
+        if isinstance(message, SyncUpdate | SyncStep2):
+            self._receive_update(peer, message.update)
+        elif isinstance(message, SyncStep1):
+            peer.send_frame(encode_sync_step2(self.missing_for(message.state_vector)))
         elif isinstance(message, AwarenessUpdate):
             await self._receive_awareness(peer, message)
         elif isinstance(message, QueryAwareness):
-            await peer.send_frame(self._awareness_frame(list(self.awareness.states)))
+            peer.send_frame(self._awareness_frame(list(self.awareness.states)))
         elif isinstance(message, PermissionDenied):
             raise ProtocolError("auth messages are sent by the server only")
 
@@ -259,7 +264,7 @@ class Room:
         except Exception:
             logger.exception("collab: compacting document %r failed", self.key)
 
-    async def apply_remote_update(self, update: bytes) -> None:
+    def apply_remote_update(self, update: bytes) -> None:
         """Apply an update another process received; relay to local peers and store it.
 
         Every process stores what it applied, so an update survives the crash of the
@@ -270,9 +275,9 @@ class Room:
         """
         delta = self._apply(update)
         if delta is not None:
-            await self._accept(delta, exclude=None)
+            self._accept(delta, exclude=None)
 
-    async def apply_remote_awareness(self, payload: bytes) -> None:
+    def apply_remote_awareness(self, payload: bytes) -> None:
         """Apply presence states another process received and relay them to local peers.
 
         Raises:
@@ -280,7 +285,7 @@ class Room:
         """
         decode_awareness_update(payload)
         self.awareness.apply_awareness_update(payload, "remote")
-        await self._broadcast(encode_awareness(payload))
+        self._broadcast(encode_awareness(payload))
 
     def whole_update(self) -> bytes:
         """The whole document encoded as one update (encoded once per change).
@@ -304,15 +309,15 @@ class Room:
         except ValueError as exc:
             raise UpdateRejected("state vector rejected by pycrdt") from exc
 
-    async def _receive_update(self, peer: Peer, update: bytes) -> None:
+    def _receive_update(self, peer: Peer, update: bytes) -> None:
         if not peer.can_edit:
             if update != EMPTY_UPDATE:
-                await peer.send_frame(READ_ONLY_FRAME)
+                peer.send_frame(READ_ONLY_FRAME)
             return
         delta = self._apply(update)
         if delta is None:
             return
-        await self._accept(delta, exclude=peer)
+        self._accept(delta, exclude=peer)
         if peer.user_id is not None:
             self._authors.add(peer.user_id)
         self._changed_by.add(peer.user_id)
@@ -321,9 +326,9 @@ class Room:
         if self.relay is not None:
             self.relay.publish_update(delta)
 
-    async def _accept(self, delta: bytes, exclude: Peer | None) -> None:
+    def _accept(self, delta: bytes, exclude: Peer | None) -> None:
         """Fan an applied change out to local peers and queue it for storage."""
-        await self._broadcast(encode_update(delta), exclude=exclude)
+        self._broadcast(encode_update(delta), exclude=exclude)
         self._pending.append(delta)
         if self._flush_task is None:
             self._flush_task = background(self._flush_soon())
@@ -358,17 +363,17 @@ class Room:
             elif entry.client_id not in self.awareness.states:
                 controlled.add(entry.client_id)
         self.awareness.apply_awareness_update(message.payload, peer)
-        await self._broadcast(encode_awareness(message.payload), exclude=peer)
+        self._broadcast(encode_awareness(message.payload), exclude=peer)
         if self.relay is not None:
             await self.relay.publish_awareness(message.payload)
 
     def _awareness_frame(self, client_ids: list[int]) -> bytes:
         return encode_awareness(self.awareness.encode_awareness_update(client_ids))
 
-    async def _broadcast(self, frame: bytes, exclude: Peer | None = None) -> None:
-        for peer in list(self._peers):
+    def _broadcast(self, frame: bytes, exclude: Peer | None = None) -> None:
+        for peer in self._peers:
             if peer is not exclude:
-                await peer.send_frame(frame)
+                peer.send_frame(frame)
 
     async def _flush_soon(self) -> None:
         """Write pending updates after the flush interval, until none are left."""
@@ -416,4 +421,4 @@ class Room:
             await asyncio.sleep(half)
             for peer in list(self._peers):
                 if peer.idle_for() >= half:
-                    await peer.send_frame(KEEPALIVE_FRAME)
+                    peer.send_frame(KEEPALIVE_FRAME)

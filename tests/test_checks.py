@@ -55,6 +55,7 @@ def test_e003_invalid_settings() -> None:
         ["not", "a", "dict"],
         {"FLUSH_INTERVALL": 1},
         {"MAX_FRAME_BYTES": 0},
+        {"MAX_OUTBOX_BYTES": 1.5},
         {"RATE_LIMIT_MESSAGES": "many"},
         {"FLUSH_INTERVAL": True},
         {"ROOM_GRACE_PERIOD": -1},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pycrdt import Awareness, Doc, Text
+from pycrdt import Awareness, Doc, Text, create_update_message
 
 from collab.exceptions import ProtocolError
 from collab.protocol import (
@@ -35,6 +35,15 @@ def test_length_prefix_is_a_var_uint() -> None:
     payload = bytes(200)
     assert encode_update(payload) == b"\x00\x02\xc8\x01" + payload
     assert decode_message(encode_update(payload)) == SyncUpdate(payload)
+
+
+@pytest.mark.parametrize("length", [0, 1, 126, 127, 128, 129, 255, 256, 20_000])
+def test_update_frames_of_every_length_match_pycrdt_and_round_trip(length: int) -> None:
+    # Short updates take a shortcut both ways; it must agree with the general encoding.
+    payload = bytes(range(256)) * (length // 256) + bytes(range(length % 256))
+    frame = encode_update(payload)
+    assert frame == create_update_message(payload)
+    assert decode_message(frame) == SyncUpdate(payload)
 
 
 def test_awareness_auth_and_query_frames() -> None:
@@ -92,6 +101,10 @@ def test_real_yjs_update_round_trips() -> None:
         (b"\x00\x02\x05ab", "truncated byte array: 5 bytes announced"),
         (b"\x00\x02", "truncated variable-length integer"),
         (b"\x00\x02\x01a!", "1 unexpected trailing bytes"),
+        (b"\x00\x02\x03ab", "truncated byte array: 3 bytes announced"),
+        # 0xc8 followed by 200 bytes is not a length of 200 but of 0x48 (0xc8 continues).
+        (b"\x00\x02\xc8" + bytes(200), "127 unexpected trailing bytes"),
+        (b"\x00\x02\xc8\x01" + bytes(199), "truncated byte array: 200 bytes announced"),
         (b"\x03\x00", "1 unexpected trailing bytes"),
         (b"\x01\x02\x01\x07", "truncated variable-length integer"),
         (b"\x01\x06\x01\x07\x00\x02{x", "awareness state of client 7 is not JSON"),

@@ -37,7 +37,7 @@ class RecordingPeer:
     async def close_with(self, code: CloseCode) -> None:
         self.closed_with = code
 
-    async def send_frame(self, frame: bytes) -> None:
+    def send_frame(self, frame: bytes) -> None:
         self.frames.append(frame)
 
     def idle_for(self) -> float:

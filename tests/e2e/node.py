@@ -140,6 +140,11 @@ class YClient(_Handle):
         """The client's current text."""
         return str(self.inspect()["text"])
 
+    @property
+    def length(self) -> int:
+        """The length of the client's text (without polling the text itself)."""
+        return int(self.driver.request("length", name=self.name)["length"])
+
     def insert(self, index: int, text: str) -> int:
         """Insert ``text`` at ``index`` (at the end if beyond it); return the new length."""
         return int(self.driver.request("insert", name=self.name, index=index, text=text)["length"])
@@ -188,6 +193,14 @@ class RawSocket(_Handle):
         else:
             encoded = base64.b64encode(frame).decode("ascii")
             self.driver.request("rawSend", name=self.name, binary=encoded)
+
+    def pause(self) -> None:
+        """Stop reading from the socket: what the server sends piles up in the kernel."""
+        self.driver.request("rawPause", name=self.name)
+
+    def resume(self) -> None:
+        """Read from the socket again."""
+        self.driver.request("rawResume", name=self.name)
 
     def wait_closed(self, timeout: float = WAIT_TIMEOUT) -> int:
         """Wait until the server closed the socket; return the close code."""

@@ -76,6 +76,11 @@ const commands = {
     }
   },
 
+  // The length alone, for documents too large to poll as text.
+  length ({ name }) {
+    return { length: lookUp(clients, name).doc.getText('content').length }
+  },
+
   insert ({ name, index, text }) {
     const content = lookUp(clients, name).doc.getText('content')
     content.insert(Math.min(index, content.length), text)
@@ -117,6 +122,15 @@ const commands = {
   // `text` sends a text frame; otherwise `binary` (base64) is sent as one binary frame.
   rawSend ({ name, binary, text }) {
     lookUp(rawSockets, name).socket.send(text ?? Buffer.from(binary, 'base64'))
+  },
+
+  // Stop (or go on) reading from the TCP socket, as a stalled client would.
+  rawPause ({ name }) {
+    lookUp(rawSockets, name).socket._socket.pause()
+  },
+
+  rawResume ({ name }) {
+    lookUp(rawSockets, name).socket._socket.resume()
   },
 
   rawInspect ({ name }) {
