@@ -20,7 +20,7 @@ from collab.conf import conf
 from collab.exceptions import CollabError
 from collab.identity import connection_user
 from collab.models import Document
-from collab.outbox import Outbox
+from collab.outbox import Outbox, send_or_hold
 from collab.permissions import Access, authorize
 from collab.protocol import decode_message
 from collab.rate_limit import RateLimiter
@@ -86,9 +86,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.key: str = self.scope["url_route"]["kwargs"]["key"]
         self._last_sent = time.monotonic()
         self._limiter = RateLimiter(conf.RATE_LIMIT_MESSAGES, conf.RATE_LIMIT_PERIOD)
-        self._max_frame_bytes = conf.MAX_FRAME_BYTES
         await self.accept()
-        self._outbox = Outbox(self.base_send, conf.MAX_OUTBOX_BYTES, self._fell_behind)
         try:
             access, document = await database_sync_to_async(self._authorize)()
             self.can_edit = access is Access.EDIT
@@ -110,7 +108,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             return
         if bytes_data is None:
             await self._refuse(CloseCode.UNSUPPORTED_DATA, "text frame")
-        elif len(bytes_data) > self._max_frame_bytes:
+        elif len(bytes_data) > conf.MAX_FRAME_BYTES:
             await self._refuse(CloseCode.FRAME_TOO_LARGE, f"{len(bytes_data)} byte frame")
         elif not self._limiter.allow():
             await self._refuse(CloseCode.RATE_LIMITED, "rate limit exceeded")
@@ -136,6 +134,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self._last_sent = time.monotonic()
         if self._outbox is not None:
             self._outbox.put(frame)
+        elif (held := send_or_hold(self.base_send, frame)) is not None:
+            self._outbox = Outbox(
+                self.base_send, held, conf.MAX_OUTBOX_BYTES, self._fell_behind, self._caught_up
+            )
+
+    def _caught_up(self) -> None:
+        """Everything held back went out: later frames are sent at once again."""
+        self._outbox = None
 
     def _fell_behind(self) -> None:
         """More than ``MAX_OUTBOX_BYTES`` wait for this client: close it (it resyncs later)."""

@@ -3,9 +3,11 @@
 A room hands each frame to its connections one after the other. An ASGI server may hold
 a send back: uvicorn does while a client is not reading what it was sent (its socket
 buffers are full). Waiting there would hold up the frame for every other connection of
-the document, and every later frame too. So a frame is sent at once when the server
-takes it at once (nearly always); otherwise it, and every frame after it, waits in the
-connection's outbox while a background task sends them in order.
+the document, and every later frame too. So :func:`send_or_hold` starts each send and
+returns at once. Nearly always the server takes the frame there and then; otherwise the
+connection opens an :class:`Outbox`: the held send and the frames after it go out in
+order from a background task, and the outbox is gone again once it is empty (an idle
+connection holds none).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any
+from typing import Any, NamedTuple
 
 from collab.tasks import background
 
@@ -30,81 +32,109 @@ SEND_FAILURES = (OSError, ValueError, RuntimeError)
 """What ASGI servers raise for a send on a connection that is closing or gone."""
 
 
+class HeldSend(NamedTuple):
+    """A send the server did not finish at once: what is left of it and what it awaits."""
+
+    steps: Steps
+    awaiting: object
+
+
+def send_or_hold(send: Send, frame: bytes) -> HeldSend | None:
+    """Send ``frame`` as far as the server takes it without waiting.
+
+    Returns:
+        None if the frame was sent (or dropped: the connection is gone), else the send
+        the server held back, to be finished by an :class:`Outbox`.
+    """
+    steps = send({"type": "websocket.send", "bytes": frame}).__await__()
+    try:
+        awaiting = steps.send(None)
+    except StopIteration:
+        return None
+    except SEND_FAILURES as exc:
+        _dropped(exc)
+        return None
+    return HeldSend(steps, awaiting)
+
+
 class Outbox:
-    """The frames on their way to one connection, in order."""
+    """The frames waiting for one connection behind a send the server held back."""
 
-    __slots__ = ("_on_overflow", "_overflowed", "_send", "_size", "_task", "_waiting", "limit")
+    __slots__ = (
+        "_on_empty",
+        "_on_overflow",
+        "_overflowed",
+        "_send",
+        "_size",
+        "_task",
+        "_waiting",
+        "limit",
+    )
 
-    def __init__(self, send: Send, limit: int, on_overflow: Callable[[], None]) -> None:
-        """Send through ``send``; call ``on_overflow`` once if more than ``limit`` bytes wait."""
+    def __init__(
+        self,
+        send: Send,
+        held: HeldSend,
+        limit: int,
+        on_overflow: Callable[[], None],
+        on_empty: Callable[[], None],
+    ) -> None:
+        """Finish ``held``, then send what :meth:`put` adds, in order, through ``send``.
+
+        ``on_empty`` is called once everything went out; ``on_overflow`` once, instead,
+        when more than ``limit`` bytes wait.
+        """
         self._send = send
         self.limit = limit
         self._on_overflow = on_overflow
-        self._waiting: deque[bytes] | None = None
-        """Frames behind a send the server held back (None: nothing is held back)."""
+        self._on_empty = on_empty
+        self._waiting: deque[bytes] = deque()
         self._size = 0
         self._overflowed = False
-        self._task: asyncio.Task[None] | None = None
+        self._task = background(self._drain(held))
+
+    limit: int
+    """Bytes that may wait; one more and the connection must be closed."""
 
     def put(self, frame: bytes) -> None:
-        """Send ``frame`` now, or after the frames already waiting; never waits or raises.
+        """Queue ``frame`` behind the frames already waiting; never waits or raises.
 
-        Frames for a connection that is already gone are dropped. Once more than
-        :attr:`limit` bytes wait, the waiting frames and all later ones are dropped and
-        ``on_overflow`` is called: the connection must be closed (the client resyncs when
-        it connects again).
+        Once more than :attr:`limit` bytes wait, the waiting frames and all later ones
+        are dropped and ``on_overflow`` is called: the connection must be closed (the
+        client resyncs when it connects again).
         """
         if self._overflowed:
             return
-        if self._waiting is not None:
-            self._waiting.append(frame)
-            self._size += len(frame)
-            if self._size > self.limit:
-                self._overflowed = True
-                self._waiting.clear()
-                self._size = 0
-                self._on_overflow()
-            return
-        sending = self._send({"type": "websocket.send", "bytes": frame}).__await__()
-        try:
-            held_on = sending.send(None)  # run it until it first suspends, if ever
-        except StopIteration:
-            return
-        except SEND_FAILURES as exc:
-            _dropped(exc)
-            return
-        self._waiting = deque()
-        self._task = background(self._drain(sending, held_on))
+        self._waiting.append(frame)
+        self._size += len(frame)
+        if self._size > self.limit:
+            self._overflowed = True
+            self._waiting.clear()
+            self._on_overflow()
 
-    async def _drain(self, held: Steps, held_on: object) -> None:
-        waiting = self._waiting
-        assert waiting is not None
+    async def _drain(self, held: HeldSend) -> None:
         try:
-            await _finish(held, held_on)
-            while waiting:
-                frame = waiting.popleft()
+            await _finish(held)
+            while self._waiting:
+                frame = self._waiting.popleft()
                 self._size -= len(frame)
                 await self._send({"type": "websocket.send", "bytes": frame})
         except SEND_FAILURES as exc:
             _dropped(exc)
-        finally:
-            self._waiting = None
-            self._size = 0
-            self._task = None
+        if not self._overflowed:
+            self._on_empty()
 
 
-async def _finish(steps: Steps, held_on: object) -> None:
-    """Run an awaitable that was started by hand and suspended to its end, as a task would.
-
-    ``held_on`` is what it suspended on: a future to wait for, or None for a bare yield.
-    """
+async def _finish(held: HeldSend) -> None:
+    """Run a send that :func:`send_or_hold` started to its end, as a task would have."""
+    steps, awaiting = held
     try:
         while True:
-            if isinstance(held_on, asyncio.Future):
-                await asyncio.wait([held_on])
+            if isinstance(awaiting, asyncio.Future):
+                await asyncio.wait([awaiting])
             else:
-                await asyncio.sleep(0)
-            held_on = steps.send(None)
+                await asyncio.sleep(0)  # a bare yield: give the event loop a turn
+            awaiting = steps.send(None)
     except StopIteration:
         return
     finally:
