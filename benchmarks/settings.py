@@ -14,7 +14,10 @@ import dj_database_url
 from tests.settings import *  # noqa: F403
 
 _database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{os.environ['COLLAB_BENCH_DB']}"
-DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
+# Connections kept open, as the deployment guide's sample settings do.
+DATABASES = {
+    "default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 
