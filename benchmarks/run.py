@@ -12,6 +12,7 @@ results table (with the ratio collab / reference) is printed and written as JSON
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -242,10 +243,15 @@ def fanout_spec(
 def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
     """Every scenario by name: each takes a server kind and returns its figures.
 
-    Document keys name the server kind: daphne and uvicorn share the database, and each
-    must start from empty documents.
+    Every call uses document keys of its own (naming the server kind and the round):
+    the servers and the rounds of ``--repeat`` share the database, and each must start
+    from empty documents.
     """
     run_id = str(int(time.time()))
+    calls = itertools.count(1)
+
+    def fresh_key(name: str, kind: str) -> str:
+        return f"{name}-{kind}-{run_id}-{next(calls)}"
 
     def fan(
         name: str, clients: int, writers: int, rate: int, procs: int = 1
@@ -253,7 +259,7 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
         def run(kind: str) -> Result:
             with servers(kind, procs, redis=procs > 1) as targets:
                 spec = fanout_spec(
-                    targets, f"{name}-{kind}-{run_id}", clients, writers, rate, args.duration
+                    targets, fresh_key(name, kind), clients, writers, rate, args.duration
                 )
                 return load(spec)
 
@@ -266,7 +272,7 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
                     "scenario": "hold",
                     "urls": [server.url],
                     "origin": server.origin,
-                    "keyPrefix": f"hold-{count}-{group}-{kind}-{run_id}",
+                    "keyPrefix": fresh_key(f"hold-{count}-{group}", kind),
                     "pid": server.pid,
                     "count": count,
                     "groupSize": group,
@@ -283,7 +289,7 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
                 "scenario": "coldjoin",
                 "url": server.url,
                 "origin": server.origin,
-                "key": f"cold-{kind}-{run_id}",
+                "key": fresh_key("cold", kind),
                 "chars": args.chars,
                 "reps": args.reps,
                 "unloadWait": GRACE + 2.0,
