@@ -70,9 +70,10 @@ class Peer(Protocol):
     def send_frame(self, frame: bytes) -> None:
         """Send one binary frame without waiting for the client to take it.
 
-        Must not raise if the connection is already gone. A room sends each frame to
-        its connections one after the other, so waiting here for one slow client would
-        hold up everyone.
+        Must not raise if the connection is already gone, and must not change the room
+        (it is called while the room goes through its connections). A room sends each
+        frame to its connections one after the other, so waiting here for one slow
+        client would hold up everyone.
         """
 
     def idle_for(self) -> float:
