@@ -28,6 +28,10 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 Steps = Generator[Any, None, None]
 """An awaitable's iterator (``__await__()``), run one step at a time."""
 
+FINISHED = object()
+"""What ``next(steps, FINISHED)`` gives once a send has finished (no StopIteration to
+raise and catch for every frame: a send returns None)."""
+
 SEND_FAILURES = (OSError, ValueError, RuntimeError)
 """What ASGI servers raise for a send on a connection that is closing or gone."""
 
@@ -48,13 +52,11 @@ def send_or_hold(send: Send, frame: bytes) -> HeldSend | None:
     """
     steps = send({"type": "websocket.send", "bytes": frame}).__await__()
     try:
-        awaiting = steps.send(None)
-    except StopIteration:
-        return None
+        awaiting = next(steps, FINISHED)
     except SEND_FAILURES as exc:
         _dropped(exc)
         return None
-    return HeldSend(steps, awaiting)
+    return None if awaiting is FINISHED else HeldSend(steps, awaiting)
 
 
 class Outbox:
@@ -129,14 +131,12 @@ async def _finish(held: HeldSend) -> None:
     """Run a send that :func:`send_or_hold` started to its end, as a task would have."""
     steps, awaiting = held
     try:
-        while True:
+        while awaiting is not FINISHED:
             if isinstance(awaiting, asyncio.Future):
                 await asyncio.wait([awaiting])
             else:
                 await asyncio.sleep(0)  # a bare yield: give the event loop a turn
-            awaiting = steps.send(None)
-    except StopIteration:
-        return
+            awaiting = next(steps, FINISHED)
     finally:
         steps.close()
 
