@@ -50,7 +50,7 @@ def send_or_hold(send: Send, frame: bytes) -> HeldSend | None:
         None if the frame was sent (or dropped: the connection is gone), else the send
         the server held back, to be finished by an :class:`Outbox`.
     """
-    steps = send({"type": "websocket.send", "bytes": frame}).__await__()
+    steps = send(_message(frame)).__await__()
     try:
         awaiting = next(steps, FINISHED)
     except SEND_FAILURES as exc:
@@ -120,7 +120,7 @@ class Outbox:
             while self._waiting:
                 frame = self._waiting.popleft()
                 self._size -= len(frame)
-                await self._send({"type": "websocket.send", "bytes": frame})
+                await self._send(_message(frame))
         except SEND_FAILURES as exc:
             _dropped(exc)
         if not self._overflowed:
@@ -139,6 +139,10 @@ async def _finish(held: HeldSend) -> None:
             awaiting = next(steps, FINISHED)
     finally:
         steps.close()
+
+
+def _message(frame: bytes) -> dict[str, Any]:
+    return {"type": "websocket.send", "bytes": frame}
 
 
 def _dropped(exc: BaseException) -> None:

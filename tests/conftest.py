@@ -65,8 +65,9 @@ async def rooms() -> AsyncIterator[RoomRegistry]:
     The channel layer is made anew for each test: layers bind to the event loop that
     first used them, and every test has its own loop.
 
-    Also closes the database connections that async ORM calls and the rooms opened in
-    their worker threads, so PostgreSQL can drop the test database.
+    Also closes the database connection that async ORM calls opened in their worker
+    thread, so PostgreSQL can drop the test database (``close_room_database_connections``
+    closes the rooms' own).
     """
     channel_layers.backends.clear()
     registry = get_registry()
@@ -75,14 +76,19 @@ async def rooms() -> AsyncIterator[RoomRegistry]:
     await sync_to_async(connections.close_all)()
 
 
-@pytest.fixture(autouse=True)
-def close_room_database_connections() -> Iterator[None]:
-    """After each test, close the connections rooms opened in collab's database thread.
+def close_room_connections() -> None:
+    """Close the database connections rooms opened in collab's database thread.
 
     PostgreSQL cannot drop the test database while one is open.
     """
-    yield
     async_to_sync(in_worker_thread(connections.close_all))()
+
+
+@pytest.fixture(autouse=True)
+def close_room_database_connections() -> Iterator[None]:
+    """After each test, close the connections rooms opened (see above)."""
+    yield
+    close_room_connections()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -92,4 +98,4 @@ def close_room_database_connections_at_end(django_db_setup: None) -> Iterator[No
     A room of a server running in this process may unload (and store) after its test.
     """
     yield
-    async_to_sync(in_worker_thread(connections.close_all))()
+    close_room_connections()

@@ -45,16 +45,24 @@ def server_env(settings_module: str, redis_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def server_kind() -> str:
+    """The ASGI server the ``server`` fixture runs; a test module may override it."""
+    return "daphne"
+
+
+@pytest.fixture
 def server(
-    transactional_db: None, redis_url: str, request: pytest.FixtureRequest
+    transactional_db: None, redis_url: str, server_kind: str, request: pytest.FixtureRequest
 ) -> Iterator[ServerProcess]:
-    """A running daphne server; it stops before ``transactional_db`` flushes the database.
+    """A running server (``server_kind``); it stops before ``transactional_db`` flushes
+    the database.
 
     Its settings module is ``tests.settings`` unless a test parametrizes ``server``
     indirectly with another one.
     """
     settings_module = getattr(request, "param", "tests.settings")
-    process = ServerProcess(server_env(settings_module, redis_url), artifact(request, "server.log"))
+    env = server_env(settings_module, redis_url)
+    process = ServerProcess(env, artifact(request, "server.log"), kind=server_kind)
     process.start()
     yield process
     if process.running:

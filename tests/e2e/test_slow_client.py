@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.contrib.auth.models import User
 
 from collab.close_codes import CloseCode
-from tests.e2e.conftest import artifact, server_env
-from tests.e2e.node import Clients, NodeDriver
-from tests.e2e.server import ServerProcess
+from tests.e2e.node import Clients
 from tests.e2e.waiting import wait_until
 from tests.stored import wait_until_stored
 
@@ -25,30 +21,20 @@ for a client that does not read (about 4 MB here), plus the 512 KiB outbox limit
 
 
 @pytest.fixture
-def uvicorn_clients(
-    transactional_db: None, redis_url: str, node_modules: None, request: pytest.FixtureRequest
-) -> Iterator[Clients]:
-    """Node clients on a uvicorn server that closes clients after 512 KiB wait for them."""
-    env = server_env("tests.e2e.small_outbox_settings", redis_url)
-    server = ServerProcess(env, artifact(request, "server.log"), kind="uvicorn")
-    server.start()
-    driver = NodeDriver(artifact(request, "node.log"))
-    try:
-        yield Clients(driver, server)
-    finally:
-        driver.close()
-        if server.running:
-            server.stop()
+def server_kind() -> str:
+    """uvicorn holds sends back for a client that does not read (daphne buffers them)."""
+    return "uvicorn"
 
 
-def test_a_stalled_client_is_closed_and_holds_up_nobody(
-    uvicorn_clients: Clients, editor: User
-) -> None:
-    stalled = uvicorn_clients.open_raw("stall", editor)
+@pytest.mark.parametrize(
+    "server", ["tests.e2e.small_outbox_settings"], ids=["512KiB-outbox"], indirect=True
+)
+def test_a_stalled_client_is_closed_and_holds_up_nobody(clients: Clients, editor: User) -> None:
+    stalled = clients.open_raw("stall", editor)
     stalled.wait(lambda raw: raw["received"] > 0, "sync step 1 from the server")
     stalled.pause()
-    writer = uvicorn_clients.open("stall", editor)
-    reader = uvicorn_clients.open("stall", editor)
+    writer = clients.open("stall", editor)
+    reader = clients.open("stall", editor)
     for edit in range(EDITS):
         writer.insert(edit * CHUNK, chr(ord("a") + edit % 26) * CHUNK)
     wait_until(
