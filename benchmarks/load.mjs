@@ -67,6 +67,7 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
   for (let i = 0; i < count; i++) clients.push(openClient(urls[i % urls.length], origin, key))
   await waitUntil(() => clients.every((c) => c.provider.synced), connectTimeout * 1000, 'all clients synced')
   const latencies = []
+  const crossLatencies = [] // writer and receiver on different servers (urls)
   const received = new Array(count).fill(0)
   let duplicates = 0
   let recording = true
@@ -83,7 +84,10 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
         }
         seen.add(name)
         if (!recording) continue
-        latencies.push(now - map.get(name))
+        const latency = now - map.get(name)
+        latencies.push(latency)
+        const writer = Number(name.split(':')[0])
+        if (writer % urls.length !== index % urls.length) crossLatencies.push(latency)
         received[index] += 1
       }
     })
@@ -115,6 +119,7 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
   const delivered = deliveredBy()
   const allDone = performance.now()
   latencies.sort((a, b) => a - b)
+  crossLatencies.sort((a, b) => a - b)
   const closes = clients.reduce((a, c) => a + c.closes, 0)
   const sizes = clients.map((c) => c.doc.getMap('bench').size)
   const result = {
@@ -126,6 +131,8 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
     max: latencies.at(-1) ?? null,
+    crossP50: percentile(crossLatencies, 50),
+    crossP99: percentile(crossLatencies, 99),
     sendSeconds: (sendEnd - start) / 1000,
     deliveriesPerSecond: delivered / ((allDone - start) / 1000),
     offeredPerSecond: expected / ((lastWindowEnd - start) / 1000),

@@ -313,7 +313,7 @@ KINDS = {
     "fanout-10": ("daphne", "uvicorn", "floor", "reference"),
     "fanout-50": ("daphne", "uvicorn", "floor", "reference"),
     "sustained": ("daphne", "uvicorn", "reference"),
-    "idle": ("daphne", "uvicorn", "reference"),
+    "idle": ("daphne", "uvicorn", "floor", "reference"),
     "documents": ("daphne", "uvicorn", "reference"),
     "coldjoin": ("daphne", "uvicorn", "reference"),
     "redis-fanout-10": ("daphne", "uvicorn"),
@@ -340,10 +340,14 @@ ROWS: list[tuple[str, str, str]] = [
     ("coldjoin", "median", "ms"),
     ("redis-fanout-10", "p50", "ms"),
     ("redis-fanout-10", "p99", "ms"),
+    ("redis-fanout-10", "crossP50", "ms"),
+    ("redis-fanout-10", "crossP99", "ms"),
     ("redis-fanout-10", "lost", ""),
     ("redis-fanout-10", "duplicates", ""),
     ("redis-fanout-50", "p50", "ms"),
     ("redis-fanout-50", "p99", "ms"),
+    ("redis-fanout-50", "crossP50", "ms"),
+    ("redis-fanout-50", "crossP99", "ms"),
     ("redis-fanout-50", "lost", ""),
     ("redis-fanout-50", "duplicates", ""),
 ]
@@ -387,7 +391,8 @@ def table(results: dict[str, dict[str, Result]]) -> str:
     """The results as a Markdown table with the ratios to the reference.
 
     In ``redis-*`` rows (two collab processes) the ratio is to the same server kind in
-    one process (the ``fanout-*`` row), not to the reference. The ``floor`` column is the
+    one process (the ``fanout-*`` row), not to the reference; their ``cross`` figures
+    count only deliveries from a writer on the other process. The ``floor`` column is the
     bare relay of ``benchmarks/floor.py`` under uvicorn.
     """
     measured = ("daphne", "uvicorn", "floor")

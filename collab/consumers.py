@@ -34,6 +34,11 @@ logger = logging.getLogger(__name__)
 class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
     """Serves one y-websocket connection to the document named in the URL."""
 
+    groups = ()
+    """No channel-layer groups: rooms, not connections, talk to the layer (see ``__call__``).
+
+    Channels would otherwise give every connection an empty list of its own.
+    """
     can_edit = False
     user_id: int | None = None
     room: Room | None = None
