@@ -3,9 +3,9 @@
 It answers the sync handshake with an empty document and sends every update frame it
 receives, unchanged and unchecked, to the other connections of the same URL. No
 validation, no document, no storage, no Django: what remains is uvicorn's own per-frame
-work. ``benchmarks/run.py`` runs the fan-out scenarios against it (the ``floor``
-column) to show how much of collab's latency is the server stack and how much is
-collab's own work. It is not a server anyone should deploy.
+work. ``benchmarks/run.py`` runs the fan-out and idle scenarios against it (the ``floor``
+column) to show how much of collab's latency and memory per connection is the server
+stack and how much is collab's own. It is not a server anyone should deploy.
 """
 
 from __future__ import annotations
