@@ -77,7 +77,8 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
     map.observe((event) => {
       const now = performance.now()
       for (const name of event.keysChanged) {
-        if (Number(name.split(':')[0]) === index) continue
+        const writer = Number(name.split(':')[0])
+        if (writer === index) continue
         if (seen.has(name) || !map.has(name)) {
           duplicates += 1 // seen again, or removed: a correct server never does either
           continue
@@ -86,7 +87,6 @@ async function fanout ({ urls, origin, key, clients: count, writers, rate, durat
         if (!recording) continue
         const latency = now - map.get(name)
         latencies.push(latency)
-        const writer = Number(name.split(':')[0])
         if (writer % urls.length !== index % urls.length) crossLatencies.push(latency)
         received[index] += 1
       }
