@@ -6,7 +6,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
 from channels.layers import channel_layers
 from django.contrib.auth.models import Permission, User
 from django.db import connections
@@ -92,10 +92,13 @@ def close_room_database_connections() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def close_room_database_connections_at_end(django_db_setup: None) -> Iterator[None]:
-    """Close them once more before the test database is dropped.
+def close_thread_database_connections_at_end(django_db_setup: None) -> Iterator[None]:
+    """Close the connections worker threads still hold before the test database is dropped.
 
-    A room of a server running in this process may unload (and store) after its test.
+    A room of a server running in this process may unload (and store) after its test,
+    and the async ORM of an async test without the ``rooms`` fixture leaves its
+    connection open in asgiref's thread for thread-sensitive calls.
     """
     yield
     close_room_connections()
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
