@@ -6,7 +6,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import channel_layers
 from django.contrib.auth.models import Permission, User
 from django.db import connections
@@ -64,41 +64,36 @@ async def rooms() -> AsyncIterator[RoomRegistry]:
 
     The channel layer is made anew for each test: layers bind to the event loop that
     first used them, and every test has its own loop.
-
-    Also closes the database connection that async ORM calls opened in their worker
-    thread, so PostgreSQL can drop the test database (``close_room_database_connections``
-    closes the rooms' own).
     """
     channel_layers.backends.clear()
     registry = get_registry()
     yield registry
     await registry.close_all()
-    await sync_to_async(connections.close_all)()
 
 
-def close_room_connections() -> None:
-    """Close the database connections rooms opened in collab's database thread.
+def close_thread_connections() -> None:
+    """Close the database connections that worker threads opened.
 
-    PostgreSQL cannot drop the test database while one is open.
+    Rooms use collab's database thread; the async ORM of async tests uses asgiref's
+    thread for thread-sensitive calls. PostgreSQL cannot drop the test database while
+    one is open.
     """
     async_to_sync(in_worker_thread(connections.close_all))()
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture(autouse=True)
-def close_room_database_connections() -> Iterator[None]:
-    """After each test, close the connections rooms opened (see above)."""
+def close_thread_database_connections() -> Iterator[None]:
+    """After each test, close the connections worker threads opened (see above)."""
     yield
-    close_room_connections()
+    close_thread_connections()
 
 
 @pytest.fixture(scope="session", autouse=True)
 def close_thread_database_connections_at_end(django_db_setup: None) -> Iterator[None]:
-    """Close the connections worker threads still hold before the test database is dropped.
+    """Close them once more before the test database is dropped.
 
-    A room of a server running in this process may unload (and store) after its test,
-    and the async ORM of an async test without the ``rooms`` fixture leaves its
-    connection open in asgiref's thread for thread-sensitive calls.
+    A room of a server running in this process may unload (and store) after its test.
     """
     yield
-    close_room_connections()
-    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+    close_thread_connections()
