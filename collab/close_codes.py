@@ -28,6 +28,10 @@ class CloseCode(IntEnum):
     """A frame was larger than ``COLLAB["MAX_FRAME_BYTES"]``."""
     UNSUPPORTED_DATA = 4415
     """A text frame arrived; the protocol is binary only."""
+    CONTENT_REFUSED = 4422
+    """An update is valid Yjs but beyond collab's limits: nested deeper than
+    ``COLLAB["MAX_DEPTH"]``, or more than ``COLLAB["MAX_PENDING_BYTES"]`` waiting for
+    updates it depends on."""
     RATE_LIMITED = 4429
     """The connection sent more frames than ``COLLAB["RATE_LIMIT_MESSAGES"]`` per period."""
     SERVER_ERROR = 4500

@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "CHANGE_SIGNAL_DELAY": 2.0,
     "PRESENCE_REFRESH": 30.0,
     "CHECKPOINT_INTERVAL": 600.0,
+    "MAX_DEPTH": 128,
+    "MAX_PENDING_BYTES": 4 * 1024 * 1024,
+    "MAX_AWARENESS_STATE_BYTES": 32 * 1024,
+    "MAX_AWARENESS_CLIENTS": 4,
 }
 
 
@@ -130,6 +134,26 @@ class Settings:
     def CHECKPOINT_INTERVAL(self) -> float:
         """Seconds of activity after which the log is compacted into a snapshot anyway."""
         return float(self._get("CHECKPOINT_INTERVAL"))
+
+    @property
+    def MAX_DEPTH(self) -> int:
+        """Deepest nesting of shared types, or of JSON values, an update may create."""
+        return cast(int, self._get("MAX_DEPTH"))
+
+    @property
+    def MAX_PENDING_BYTES(self) -> int:
+        """Bytes of updates a room holds while they wait for updates they depend on."""
+        return cast(int, self._get("MAX_PENDING_BYTES"))
+
+    @property
+    def MAX_AWARENESS_STATE_BYTES(self) -> int:
+        """Largest encoded presence state of one client id."""
+        return cast(int, self._get("MAX_AWARENESS_STATE_BYTES"))
+
+    @property
+    def MAX_AWARENESS_CLIENTS(self) -> int:
+        """Presence client ids one connection may introduce."""
+        return cast(int, self._get("MAX_AWARENESS_CLIENTS"))
 
 
 conf = Settings()

@@ -16,6 +16,7 @@ hand-encodes only what pycrdt lacks (auth and query-awareness).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -29,8 +30,8 @@ from pycrdt import (
 
 from collab.exceptions import ProtocolError
 
-MAX_VAR_UINT_BITS = 53
-"""lib0 refuses integers wider than JavaScript's safe range; so do we."""
+MAX_VAR_UINT = 2**53
+"""lib0 refuses integers beyond JavaScript's safe range (``Number.MAX_SAFE_INTEGER``); so do we."""
 
 SHORT_LENGTH = 0x80
 """Lengths below this take one byte as a variable-length integer."""
@@ -130,10 +131,10 @@ class _Reader:
             self._pos += 1
             value |= (byte & 0x7F) << shift
             shift += 7
+            if value >= MAX_VAR_UINT:
+                raise ProtocolError("variable-length integer out of range")
             if byte < 0x80:
                 return value
-            if shift >= MAX_VAR_UINT_BITS:
-                raise ProtocolError("variable-length integer out of range")
 
     def var_bytes(self) -> bytes:
         length = self.var_uint()
@@ -216,14 +217,36 @@ def decode_awareness_update(payload: bytes) -> AwarenessUpdate:
     for _ in range(reader.var_uint()):
         client_id = reader.var_uint()
         clock = reader.var_uint()
-        raw_state = reader.var_string()
-        try:
-            state = json.loads(raw_state)
-        except ValueError as exc:
-            raise ProtocolError(f"awareness state of client {client_id} is not JSON") from exc
+        state = _strict_json(reader.var_string(), client_id)
         entries.append(AwarenessEntry(client_id, clock, state))
     reader.finish()
     return AwarenessUpdate(payload, tuple(entries))
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _strict_json(raw: str, client_id: int) -> object:
+    """Parse an awareness state as ``JSON.parse`` would: no ``NaN``, no ``Infinity``."""
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(f"awareness state of client {client_id} is not JSON") from exc
+
+
+def encode_awareness_update(entries: Iterable[AwarenessEntry]) -> bytes:
+    """Encode awareness entries as an awareness update (the payload of a type-1 frame).
+
+    Each state is written as compact JSON, ``null`` for a client that is gone.
+    """
+    entries = list(entries)
+    parts = [write_var_uint(len(entries))]
+    for entry in entries:
+        state = json.dumps(entry.state, separators=(",", ":"), allow_nan=False).encode()
+        parts += (write_var_uint(entry.client_id), write_var_uint(entry.clock))
+        parts += (write_var_uint(len(state)), state)
+    return b"".join(parts)
 
 
 def encode_sync_step1(state_vector: bytes) -> bytes:
