@@ -21,6 +21,12 @@ class UpdateRejected(ProtocolError):
     """pycrdt refused to decode or apply a document update or state vector."""
 
 
+class ContentRefused(CollabError):
+    """An update is valid Yjs but beyond collab's limits (nested too deep, too much waiting)."""
+
+    close_code = CloseCode.CONTENT_REFUSED
+
+
 class DocumentLoadError(CollabError):
     """A document's stored state could not be loaded; the room stays closed rather than empty."""
 

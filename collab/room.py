@@ -16,14 +16,13 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pycrdt import Awareness, Doc, TransactionEvent
+from pycrdt import Awareness, Doc
 
 from collab import signals, store
 from collab.close_codes import CloseCode
 from collab.conf import conf
-from collab.exceptions import DocumentLoadError, ProtocolError, UpdateRejected
+from collab.exceptions import DocumentLoadError, ProtocolError
 from collab.protocol import (
-    EMPTY_STATE_VECTOR,
     EMPTY_UPDATE,
     KEEPALIVE_FRAME,
     AwarenessUpdate,
@@ -40,6 +39,7 @@ from collab.protocol import (
     encode_sync_step2,
     encode_update,
 )
+from collab.replica import PartlyApplied, Replica, load_replica
 from collab.tasks import background, in_worker_thread
 
 if TYPE_CHECKING:
@@ -89,15 +89,12 @@ class Room:
     def __init__(self, key: str, document_id: int) -> None:
         self.key = key
         self.document_id = document_id
-        self.doc: Doc[Any] = Doc()
+        self.replica = Replica(max_depth=conf.MAX_DEPTH, max_pending_bytes=conf.MAX_PENDING_BYTES)
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state(None)
         self._peers: dict[Peer, set[int] | None] = {}
         """Each connection, with the awareness client ids it controls (None until it has one)."""
         self._pending: list[bytes] = []
-        self._delta: bytes | None = None
-        self._whole: bytes | None = None
-        """The whole document encoded as one update, kept until the document changes."""
         self._store_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
@@ -109,6 +106,11 @@ class Room:
         self._presence_changed = asyncio.Event()
         self._presence_task: asyncio.Task[None] | None = None
         self._last_checkpoint = time.monotonic()
+
+    @property
+    def doc(self) -> Doc[Any]:
+        """The document as this process holds it (read it; change it only by updates)."""
+        return self.replica.doc
 
     @property
     def peer_count(self) -> int:
@@ -124,14 +126,17 @@ class Room:
         """
         try:
             updates = await in_worker_thread(store.load_updates)(self.document_id)
-            for update in updates:
-                self.doc.apply_update(update)
-            if len(updates) == 1:
-                # A lone snapshot (or log row) already is the whole document, encoded.
-                self._whole = updates[0]
+            self.replica = load_replica(
+                updates, max_depth=conf.MAX_DEPTH, max_pending_bytes=conf.MAX_PENDING_BYTES
+            )
         except Exception as exc:
             raise DocumentLoadError(f"cannot load document {self.key!r}") from exc
-        self.doc.observe(self._capture_delta)
+        if self.replica.pending_bytes:
+            logger.error(
+                "collab: document %r has %d stored bytes waiting for updates it lacks",
+                self.key,
+                self.replica.pending_bytes,
+            )
 
     async def add_peer(self, peer: Peer) -> None:
         """Admit a connection and send it the server's sync step 1 and known presence."""
@@ -170,6 +175,7 @@ class Room:
     async def abandon(self) -> None:
         """Stop everything without storing: the document no longer exists."""
         self._pending.clear()
+        self.replica.close()
         await self._stop_background()
 
     async def receive(self, peer: Peer, message: Message) -> None:
@@ -236,6 +242,7 @@ class Room:
         async with self._store_lock:
             await self._compact_locked()
         await in_worker_thread(store.record_presence)(self.document_id, PROCESS_ID, [])
+        self.replica.close()
 
     async def _stop_background(self) -> None:
         """Unlink from other processes and cancel the room's own tasks."""
@@ -272,9 +279,15 @@ class Room:
         process that received it (the log tolerates duplicates; compaction merges them).
 
         Raises:
-            UpdateRejected: pycrdt could not decode the update.
+            ProtocolError: The update is malformed or beyond collab's limits; what
+                pycrdt integrated of it anyway was relayed and stored.
         """
-        delta = self._apply(update)
+        try:
+            delta = self.replica.integrate(update)
+        except PartlyApplied as exc:
+            if exc.delta is not None:
+                self._accept(exc.delta, exclude=None)
+            raise
         if delta is not None:
             self._accept(delta, exclude=None)
 
@@ -293,9 +306,7 @@ class Room:
 
         Every new client asks for everything, so this is kept until the document changes.
         """
-        if self._whole is None:
-            self._whole = self.doc.get_update()
-        return self._whole
+        return self.replica.whole_update()
 
     def missing_for(self, state_vector: bytes) -> bytes:
         """Encode what a peer with ``state_vector`` lacks (Yjs sync step 2 content).
@@ -303,22 +314,25 @@ class Room:
         Raises:
             UpdateRejected: pycrdt could not decode the state vector.
         """
-        if state_vector == EMPTY_STATE_VECTOR:
-            return self.whole_update()
-        try:
-            return self.doc.get_update(state_vector)
-        except ValueError as exc:
-            raise UpdateRejected("state vector rejected by pycrdt") from exc
+        return self.replica.missing_for(state_vector)
 
     def _receive_update(self, peer: Peer, update: bytes) -> None:
         if not peer.can_edit:
             if update != EMPTY_UPDATE:
                 peer.send_frame(READ_ONLY_FRAME)
             return
-        delta = self._apply(update)
-        if delta is None:
-            return
-        self._accept(delta, exclude=peer)
+        try:
+            delta = self.replica.integrate(update)
+        except PartlyApplied as exc:
+            if exc.delta is not None:
+                self._accept_local(peer, exc.delta, exclude=None)
+            raise
+        if delta is not None:
+            self._accept_local(peer, delta, exclude=peer)
+
+    def _accept_local(self, peer: Peer, delta: bytes, exclude: Peer | None) -> None:
+        """Fan out, store and relay a change that came from a connection of this process."""
+        self._accept(delta, exclude=exclude)
         if peer.user_id is not None:
             self._authors.add(peer.user_id)
         self._changed_by.add(peer.user_id)
@@ -333,21 +347,6 @@ class Room:
         self._pending.append(delta)
         if self._flush_task is None:
             self._flush_task = background(self._flush_soon())
-
-    def _apply(self, update: bytes) -> bytes | None:
-        """Apply ``update`` and return what it changed, or None if it changed nothing."""
-        self._delta = None
-        try:
-            self.doc.apply_update(update)
-        except ValueError as exc:
-            raise UpdateRejected("update rejected by pycrdt") from exc
-        delta, self._delta = self._delta, None
-        if delta is not None:
-            self._whole = None
-        return delta
-
-    def _capture_delta(self, event: TransactionEvent) -> None:
-        self._delta = event.update
 
     async def _receive_awareness(self, peer: Peer, message: AwarenessUpdate) -> None:
         """Apply and relay presence states.

@@ -1,0 +1,231 @@
+"""Where every item of a document hangs, so an update can be judged before pycrdt sees it.
+
+A Yjs item names its parent only when no neighbour tells it, so the nesting depth of
+what an update adds depends on items integrated long before. The index keeps, for each
+client, runs of consecutive clocks that share a parent depth and a kind: typing in one
+paragraph is one run, so the index stays far smaller than the document.
+
+With it, :meth:`ItemIndex.admit` tells before anything is applied:
+
+* whether the update adds a shared type nested deeper than the limit (pycrdt's own
+  recursion over deep trees, when deleting or printing them, crashes the process);
+* whether every item it refers to exists (otherwise pycrdt would keep it pending,
+  invisible, unstored and unrelayed, for as long as the room lives);
+* whether it names as parent an item that is not a shared type (pycrdt then fails after
+  integrating part of the update).
+
+Pure: no Django, no pycrdt.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from collab.exceptions import ContentRefused, ProtocolError
+from collab.update_format import Kind, Ref, Run, UpdateShape
+
+_KINDS = 4
+"""Values pack a parent depth and a :class:`Kind`: ``depth * _KINDS + kind``."""
+
+
+@dataclass(slots=True)
+class _ClientRuns:
+    """One client's items: run starts (clocks) and packed values, both in clock order."""
+
+    starts: array[int] = field(default_factory=lambda: array("Q"))
+    values: array[int] = field(default_factory=lambda: array("L"))
+    next_clock: int = 0
+
+
+@dataclass(slots=True)
+class Admission:
+    """The verdict on one update: what it would add, or the first id it lacks."""
+
+    additions: list[tuple[int, int, int, int]]
+    """``(client, start, end, value)`` ranges the update adds to the index."""
+    missing: tuple[int, int] | None
+    """An id (client, clock) the update depends on that the document lacks."""
+
+
+class ItemIndex:
+    """The parent depth and kind of every item of one document, as compact runs."""
+
+    def __init__(self, max_depth: int) -> None:
+        """Track a document whose shared types may nest at most ``max_depth`` deep."""
+        self.max_depth = max_depth
+        self._clients: dict[int, _ClientRuns] = {}
+
+    def next_clock(self, client: int) -> int:
+        """The first clock of ``client`` the document does not have (its state vector)."""
+        runs = self._clients.get(client)
+        return runs.next_clock if runs is not None else 0
+
+    def clients(self) -> list[tuple[int, int]]:
+        """Each client with its next clock: the document's state vector."""
+        return [(client, runs.next_clock) for client, runs in self._clients.items()]
+
+    @property
+    def run_count(self) -> int:
+        """How many runs the index holds (its size)."""
+        return sum(len(runs.starts) for runs in self._clients.values())
+
+    def admit(self, shape: UpdateShape) -> Admission:
+        """Judge an update against the document as it is now, changing nothing.
+
+        Returns:
+            What the update adds, and ``missing`` set if it depends on items the
+            document lacks (it must wait; it is not integrated).
+
+        Raises:
+            ContentRefused: It adds a shared type nested deeper than ``max_depth``.
+            ProtocolError: An item names as parent an item that is not a shared type,
+                or items of the update refer to each other in a circle.
+        """
+        return _Admitting(self, shape).run()
+
+    def record(self, admission: Admission) -> None:
+        """Add an admitted update's items (after pycrdt integrated it)."""
+        for client, start, end, value in admission.additions:
+            runs = self._clients.get(client)
+            if runs is None:
+                runs = self._clients[client] = _ClientRuns()
+            start = max(start, runs.next_clock)
+            if end <= start:
+                continue
+            if not runs.values or runs.values[-1] != value or start != runs.next_clock:
+                runs.starts.append(start)
+                runs.values.append(value)
+            runs.next_clock = end
+
+    def lookup(self, client: int, clock: int) -> tuple[Kind, int] | None:
+        """The kind and parent depth of item ``(client, clock)``, or None if unknown."""
+        runs = self._clients.get(client)
+        if runs is None or clock >= runs.next_clock:
+            return None
+        value = runs.values[bisect_right(runs.starts, clock) - 1]
+        return Kind(value % _KINDS), value // _KINDS
+
+
+_UNRESOLVED = -1
+_VISITING = -2
+
+
+class _Admitting:
+    """One admission: resolves the parent depth of every run of the update."""
+
+    def __init__(self, index: ItemIndex, shape: UpdateShape) -> None:
+        self.index = index
+        self.shape = shape
+        self.depths = [_UNRESOLVED] * len(shape.runs)
+        self.by_client: dict[int, list[int]] = {}
+        """Per client, positions in ``shape.runs`` of its runs (in clock order)."""
+        self.missing: tuple[int, int] | None = None
+
+    def run(self) -> Admission:
+        runs = self.shape.runs
+        for position, run in enumerate(runs):
+            self.by_client.setdefault(run.client, []).append(position)
+        for client, positions in self.by_client.items():
+            first = runs[positions[0]]
+            if first.clock > self.index.next_clock(client):
+                return Admission([], (client, self.index.next_clock(client)))
+            for position in positions:
+                if runs[position].kind is Kind.SKIP and self._ends_after_known(runs[position]):
+                    return Admission([], (client, runs[position].clock))
+        for position in range(len(runs)):
+            if self.depths[position] == _UNRESOLVED:
+                self._resolve(position)
+                if self.missing is not None:
+                    return Admission([], self.missing)
+        for client, clock, length in self.shape.deletes:
+            known = max(self.index.next_clock(client), self._update_end(client))
+            if clock + length > known:
+                return Admission([], (client, known))
+        additions = [
+            (run.client, run.clock, run.clock + run.length, depth * _KINDS + run.kind)
+            for run, depth in zip(runs, self.depths, strict=True)
+            if run.kind is not Kind.SKIP and run.length
+        ]
+        return Admission(additions, None)
+
+    def _ends_after_known(self, run: Run) -> bool:
+        return run.clock + run.length > self.index.next_clock(run.client)
+
+    def _update_end(self, client: int) -> int:
+        positions = self.by_client.get(client)
+        if not positions:
+            return 0
+        last = self.shape.runs[positions[-1]]
+        return last.clock + last.length
+
+    def _resolve(self, start: int) -> None:
+        """Give run ``start`` (and every run it leans on) its parent depth, iteratively."""
+        chain = [start]
+        while chain:
+            position = chain[-1]
+            run = self.shape.runs[position]
+            self.depths[position] = _VISITING
+            for client, clock in run.needs:
+                if self._find(client, clock) is None and self.missing is None:
+                    self.missing = (client, clock)
+            if self.missing is not None:
+                return
+            if run.ref is Ref.NONE or run.ref is Ref.ROOT:
+                depth: int | None = 0
+            else:
+                depth = self._depth_from(run)
+            if depth is None:  # leans on a run of this update not resolved yet
+                chain.append(self._find_position(run.ref_client, run.ref_clock))
+                continue
+            if run.kind is Kind.TYPE and depth + 1 > self.index.max_depth:
+                raise ContentRefused(
+                    f"the update nests shared types over {self.index.max_depth} deep"
+                )
+            self.depths[position] = depth
+            chain.pop()
+
+    def _depth_from(self, run: Run) -> int | None:
+        """The parent depth of ``run`` from what it refers to; None if not resolved yet."""
+        found = self._find(run.ref_client, run.ref_clock)
+        assert found is not None  # every reference was checked present just before
+        kind, depth = found
+        if depth == _VISITING:
+            raise ProtocolError("items of the update refer to each other in a circle")
+        if depth == _UNRESOLVED:
+            return None
+        if run.ref is Ref.NEIGHBOUR:
+            return depth
+        if kind is Kind.TYPE:
+            return depth + 1
+        if kind is Kind.DELETED:
+            return 0  # a child of a deleted parent is dropped on arrival
+        raise ProtocolError("an item's parent is not a shared type")
+
+    def _find(self, client: int, clock: int) -> tuple[Kind, int] | None:
+        """Kind and parent depth (or a resolution marker) of an id, in the update first."""
+        position = self._find_position(client, clock)
+        if position >= 0:
+            return self.shape.runs[position].kind, self.depths[position]
+        return self.index.lookup(client, clock)
+
+    def _find_position(self, client: int, clock: int) -> int:
+        """Position in the update of the run holding ``(client, clock)``, or -1."""
+        positions = self.by_client.get(client)
+        if not positions:
+            return -1
+        runs = self.shape.runs
+        low, high = 0, len(positions)
+        while low < high:
+            middle = (low + high) // 2
+            if runs[positions[middle]].clock <= clock:
+                low = middle + 1
+            else:
+                high = middle
+        if low == 0:
+            return -1
+        run = runs[positions[low - 1]]
+        if clock >= run.clock + run.length or run.kind is Kind.SKIP:
+            return -1
+        return positions[low - 1]

@@ -1,0 +1,239 @@
+"""A room's copy of its document: a pycrdt ``Doc`` that only integrates checked updates.
+
+Every update is read by :mod:`collab.update_format` and judged by
+:mod:`collab.item_index` before pycrdt sees it, so content that would crash the process
+(values or shared types nested too deep), updates whose dependencies are missing and
+parents that are not shared types never reach the ``Doc``. Updates that wait for
+missing dependencies are held here, bounded by ``COLLAB["MAX_PENDING_BYTES"]``, and
+integrated once what they need has arrived; pycrdt's own pending store stays empty.
+
+If pycrdt still fails (an error after integrating part of an update, or a panic), the
+replica rebuilds itself from its own encoded state and reports exactly what it now holds
+beyond what it had, so the room can relay and store it: every replica stays identical.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+from pycrdt import Doc, TransactionEvent, merge_updates, write_var_uint
+
+from collab.exceptions import ContentRefused, UpdateRejected
+from collab.item_index import Admission, ItemIndex
+from collab.protocol import EMPTY_STATE_VECTOR, EMPTY_UPDATE
+from collab.update_format import UpdateShape, read_update
+
+logger = logging.getLogger(__name__)
+
+
+class PartlyApplied(UpdateRejected):
+    """pycrdt failed on an update after integrating part of it.
+
+    ``delta`` is what the replica gained: the caller relays and stores it like any other
+    change, so that every replica holds the same document, then refuses the sender.
+    """
+
+    def __init__(self, message: str, delta: bytes | None) -> None:
+        super().__init__(message)
+        self.delta = delta
+
+
+class _Waiting:
+    """An update held until the items it depends on exist."""
+
+    __slots__ = ("shape", "update")
+
+    def __init__(self, update: bytes, shape: UpdateShape) -> None:
+        self.update = update
+        self.shape = shape
+
+
+class Replica:
+    """One document in memory, guarded against hostile updates."""
+
+    def __init__(self, *, max_depth: int, max_pending_bytes: int) -> None:
+        """An empty document.
+
+        Args:
+            max_depth: The deepest nesting of shared types, and of JSON values, accepted.
+            max_pending_bytes: Bytes of updates that may wait for missing dependencies.
+        """
+        self.max_depth = max_depth
+        self.max_pending_bytes = max_pending_bytes
+        self.doc: Doc[Any] = Doc()
+        self._index = ItemIndex(max_depth)
+        self._waiting: dict[tuple[int, int], list[_Waiting]] = {}
+        """Held updates, by the id (client, clock) each waits for."""
+        self.pending_bytes = 0
+        """Bytes of the updates held for missing dependencies."""
+        self._whole: bytes | None = None
+        self._delta: bytes | None = None
+        self._observe()
+
+    def integrate(self, update: bytes) -> bytes | None:
+        """Check ``update`` and integrate it, with any held update it makes ready.
+
+        Returns:
+            What the document gained, as one update (None if nothing changed, or if the
+            update waits for missing dependencies).
+
+        Raises:
+            ProtocolError: The update is malformed, or refers to parents that are not
+                shared types; nothing was integrated.
+            ContentRefused: It nests deeper than ``max_depth``, or holding it would put
+                more than ``max_pending_bytes`` on hold; nothing was integrated.
+            PartlyApplied: pycrdt failed after integrating part of it (see there).
+        """
+        shape = read_update(update, self.max_depth)
+        admission = self._index.admit(shape)
+        if admission.missing is not None:
+            self._hold(update, shape, admission.missing)
+            return None
+        deltas = [self._apply(update, admission)]
+        deltas += self._release_ready(shape)
+        changes = [delta for delta in deltas if delta is not None]
+        if not changes:
+            return None
+        self._whole = None
+        return changes[0] if len(changes) == 1 else merge_updates(*changes)
+
+    def whole_update(self) -> bytes:
+        """The whole document encoded as one update (encoded once per change)."""
+        if self._whole is None:
+            self._whole = self.doc.get_update()
+        return self._whole
+
+    def missing_for(self, state_vector: bytes) -> bytes:
+        """Encode what a peer with ``state_vector`` lacks (Yjs sync step 2 content).
+
+        Raises:
+            UpdateRejected: pycrdt could not decode the state vector.
+        """
+        if state_vector == EMPTY_STATE_VECTOR:
+            return self.whole_update()
+        try:
+            return self.doc.get_update(state_vector)
+        except ValueError as exc:
+            raise UpdateRejected("state vector rejected by pycrdt") from exc
+
+    def close(self) -> None:
+        """Drop held updates (they were never integrated, stored or relayed)."""
+        self._waiting.clear()
+        self.pending_bytes = 0
+
+    def _apply(self, update: bytes, admission: Admission) -> bytes | None:
+        self._delta = None
+        try:
+            self.doc.apply_update(update)
+        except Exception as exc:
+            if isinstance(exc, ValueError) and self._delta is None:
+                raise UpdateRejected("update rejected by pycrdt") from exc  # not decoded
+            raise PartlyApplied("update rejected by pycrdt", self._recover()) from exc
+        except BaseException as exc:
+            if type(exc).__name__ != "PanicException":
+                raise
+            logger.error("collab: pycrdt panicked on an update: %s", exc)
+            raise PartlyApplied("pycrdt panicked on the update", self._recover()) from exc
+        self._index.record(admission)
+        delta, self._delta = self._delta, None
+        return delta
+
+    def _recover(self) -> bytes | None:
+        """Rebuild from the document's own state after pycrdt failed mid-update.
+
+        The failed update passed the checks, so whatever part of it pycrdt integrated
+        did too; the rebuilt index matches the document again.
+
+        Returns:
+            What the document now holds beyond what the index knew (None if nothing).
+        """
+        known = self._state_vector()
+        state = self.doc.get_update()
+        doc: Doc[Any] = Doc(client_id=self.doc.client_id)
+        doc.apply_update(state)
+        index = ItemIndex(self.max_depth)
+        index.record(index.admit(read_update(state, self.max_depth)))
+        self.doc, self._index, self._whole = doc, index, None
+        self._observe()
+        delta = doc.get_update(known)
+        return None if delta == EMPTY_UPDATE else delta
+
+    def _state_vector(self) -> bytes:
+        """The state vector of what the index knows, encoded as Yjs does."""
+        clients = self._index.clients()
+        parts = [write_var_uint(len(clients))]
+        for client, clock in clients:
+            parts += (write_var_uint(client), write_var_uint(clock))
+        return b"".join(parts)
+
+    def _hold(self, update: bytes, shape: UpdateShape, missing: tuple[int, int]) -> None:
+        if self.pending_bytes + len(update) > self.max_pending_bytes:
+            raise ContentRefused(
+                f"over {self.max_pending_bytes} bytes of updates wait for missing updates"
+            )
+        self._waiting.setdefault(missing, []).append(_Waiting(update, shape))
+        self.pending_bytes += len(update)
+
+    def _release_ready(self, shape: UpdateShape) -> list[bytes | None]:
+        """Integrate held updates whose missing item has arrived, until none is ready."""
+        deltas: list[bytes | None] = []
+        arrived = _clients_of(shape)
+        while arrived and self._waiting:
+            ready = [
+                key
+                for key in self._waiting
+                if key[0] in arrived and key[1] < self._index.next_clock(key[0])
+            ]
+            arrived = set()
+            for key in ready:
+                for held in self._waiting.pop(key):
+                    self.pending_bytes -= len(held.update)
+                    admission = self._index.admit(held.shape)
+                    if admission.missing is not None:
+                        self._hold(held.update, held.shape, admission.missing)
+                        continue
+                    deltas.append(self._apply(held.update, admission))
+                    arrived |= _clients_of(held.shape)
+        return deltas
+
+    def _observe(self) -> None:
+        """Capture what each transaction changed, without a reference cycle.
+
+        pycrdt keeps the callback in Rust, where Python's collector cannot see it: a bound
+        method would keep the replica (and its document) alive forever.
+        """
+        this = weakref.ref(self)
+
+        def capture(event: TransactionEvent) -> None:
+            replica = this()
+            if replica is not None:
+                replica._delta = event.update
+
+        self.doc.observe(capture)
+
+
+def _clients_of(shape: UpdateShape) -> set[int]:
+    return {run.client for run in shape.runs}
+
+
+def load_replica(updates: Iterable[bytes], *, max_depth: int, max_pending_bytes: int) -> Replica:
+    """A replica holding stored ``updates``, applied in order through the same checks.
+
+    Stored updates that wait for missing ones are held whatever their size: the limit
+    applies to what arrives later.
+
+    Raises:
+        ProtocolError, ContentRefused, UpdateRejected: A stored update fails the checks.
+    """
+    replica = Replica(max_depth=max_depth, max_pending_bytes=sys.maxsize)
+    updates = list(updates)
+    for update in updates:
+        replica.integrate(update)
+    replica.max_pending_bytes = max_pending_bytes
+    if len(updates) == 1 and not replica.pending_bytes:
+        replica._whole = updates[0]  # a lone snapshot already is the whole document
+    return replica

@@ -1,0 +1,282 @@
+"""The structure of an encoded Yjs update (format v1), read without pycrdt.
+
+pycrdt decodes untrusted updates with native recursion: a JSON value nested 100,000
+deep inside a 200 KB update overflows the server's stack (SIGSEGV) before any Python
+code can object. So every update is read here first, iteratively, and only what collab
+needs is kept: the runs of items it adds (client, clock, length, whether they are nested
+types, and which item or root their position hangs off) and the ranges it deletes.
+:mod:`collab.item_index` decides from that whether the update may be applied.
+
+Pure functions on bytes: no Django, no pycrdt, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from collab.exceptions import ContentRefused, ProtocolError
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""lib0 (and so every Yjs client) refuses integers beyond this."""
+
+
+class Kind(IntEnum):
+    """What a run of the update holds, as far as nesting is concerned."""
+
+    CONTENT = 0
+    """Text, JSON, binary, embeds, formatting: never a parent of other items."""
+    TYPE = 1
+    """One nested shared type (map, array, text, XML node): a parent of other items."""
+    DELETED = 2
+    """Deleted or garbage-collected items: children naming them as parent are dropped."""
+    SKIP = 3
+    """Clocks the update does not fill (no items)."""
+
+
+class Ref(IntEnum):
+    """How a run's parent is found (Yjs encodes it only when no neighbour tells)."""
+
+    NONE = 0
+    """No parent: garbage-collected ranges and skips."""
+    ROOT = 1
+    """A root type of the document, by name."""
+    PARENT = 2
+    """The nested type with the referenced id."""
+    NEIGHBOUR = 3
+    """The parent of the referenced neighbour (the left origin, else the right one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Consecutive clocks of one client that share a kind and a parent."""
+
+    client: int
+    clock: int
+    length: int
+    kind: Kind
+    ref: Ref
+    ref_client: int = 0
+    ref_clock: int = 0
+    needs: tuple[tuple[int, int], ...] = ()
+    """Ids (client, clock) that must exist before this run can be integrated."""
+
+
+@dataclass(slots=True)
+class UpdateShape:
+    """What an update adds and deletes, without the content itself."""
+
+    runs: list[Run] = field(default_factory=list)
+    """Per client in clock order; clients in the order the update lists them."""
+    deletes: list[tuple[int, int, int]] = field(default_factory=list)
+    """``(client, clock, length)`` ranges the update deletes."""
+
+
+_GC, _DELETED, _JSON, _BINARY, _STRING, _EMBED, _FORMAT, _TYPE, _ANY, _DOC, _SKIP = range(11)
+"""Content references of Yjs structs (the low five bits of an item's info byte)."""
+
+_HAS_ORIGIN = 0x80
+_HAS_RIGHT_ORIGIN = 0x40
+_HAS_PARENT_SUB = 0x20
+_CONTENT_BITS = 0x1F
+
+_NAMED_TYPES = frozenset({3, 5})
+"""Type refs followed by a name: ``YXmlElement`` and ``YXmlHook``."""
+
+_TYPE_REFS = frozenset(range(7))
+"""Array, Map, Text, XmlElement, XmlFragment, XmlHook, XmlText: what Yjs decodes."""
+
+_ANY_FIXED_SIZE = {127: 0, 126: 0, 124: 4, 123: 8, 122: 8, 121: 0, 120: 0}
+"""lib0 ``Any`` tags of fixed size: undefined, null, float32/64, bigint, false, true."""
+_ANY_VAR_INT = 125
+_ANY_STRING = 119
+_ANY_OBJECT = 118
+_ANY_ARRAY = 117
+_ANY_BYTES = 116
+
+
+def read_update(update: bytes, max_depth: int) -> UpdateShape:
+    """Read the structure of a Yjs update without integrating it.
+
+    Args:
+        update: An encoded Yjs update (format v1, as y-websocket sends).
+        max_depth: The deepest nesting of JSON values (arrays and objects) accepted
+            inside the update's content.
+
+    Returns:
+        The runs of items the update adds and the ranges it deletes.
+
+    Raises:
+        ProtocolError: The update is truncated, has trailing bytes, an unknown content or
+            type reference, a string that is not UTF-8, or an integer beyond 2**53 - 1.
+        ContentRefused: A JSON value in it is nested deeper than ``max_depth``.
+    """
+    reader = _Reader(update)
+    shape = UpdateShape()
+    for _ in range(reader.var_uint()):
+        count = reader.var_uint()
+        client = reader.var_uint()
+        clock = reader.var_uint()
+        for _ in range(count):
+            run = reader.struct(client, clock, max_depth)
+            shape.runs.append(run)
+            clock += run.length
+            if clock > MAX_SAFE_INTEGER:
+                raise ProtocolError("clock out of range in update")
+    for _ in range(reader.var_uint()):
+        client = reader.var_uint()
+        for _ in range(reader.var_uint()):
+            clock = reader.var_uint()
+            length = reader.var_uint()
+            if length:
+                shape.deletes.append((client, clock, length))
+    if reader.pos != len(update):
+        raise ProtocolError(f"{len(update) - reader.pos} unexpected trailing bytes in update")
+    return shape
+
+
+class _Reader:
+    """Bounds-checked lib0 decoding of one update."""
+
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def struct(self, client: int, clock: int, max_depth: int) -> Run:
+        info = self.byte()
+        content = info & _CONTENT_BITS
+        if content == _GC:
+            return Run(client, clock, self.length(), Kind.DELETED, Ref.NONE)
+        if content == _SKIP:
+            return Run(client, clock, self.length(), Kind.SKIP, Ref.NONE)
+        needs: list[tuple[int, int]] = []
+        if info & _HAS_ORIGIN:
+            needs.append((self.var_uint(), self.var_uint()))
+        if info & _HAS_RIGHT_ORIGIN:
+            needs.append((self.var_uint(), self.var_uint()))
+        if needs:
+            ref, (ref_client, ref_clock) = Ref.NEIGHBOUR, needs[0]
+        elif self.var_uint() == 1:
+            self.string()  # the root's name
+            ref, ref_client, ref_clock = Ref.ROOT, 0, 0
+        else:
+            ref, ref_client, ref_clock = Ref.PARENT, self.var_uint(), self.var_uint()
+            needs.append((ref_client, ref_clock))
+        if not info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN) and info & _HAS_PARENT_SUB:
+            self.string()  # the map key
+        kind, length = self.content(content, max_depth)
+        return Run(client, clock, length, kind, ref, ref_client, ref_clock, tuple(needs))
+
+    def content(self, content: int, max_depth: int) -> tuple[Kind, int]:
+        """Read an item's content; return its kind and its length in clocks."""
+        if content == _DELETED:
+            return Kind.DELETED, self.length()
+        if content == _STRING:
+            # A string counts its UTF-16 code units, as JavaScript does (yrs may write
+            # an empty one after splitting a surrogate pair: it takes no clock).
+            return Kind.CONTENT, len(self.string().encode("utf-16-le")) // 2
+        if content == _TYPE:
+            type_ref = self.var_uint()
+            if type_ref not in _TYPE_REFS:
+                raise ProtocolError(f"unknown type reference {type_ref} in update")
+            if type_ref in _NAMED_TYPES:
+                self.string()
+            return Kind.TYPE, 1
+        if content == _JSON:
+            count = self.length()
+            for _ in range(count):
+                self.string()
+            return Kind.CONTENT, count
+        if content == _ANY:
+            count = self.length()
+            self.any_values(count, max_depth)
+            return Kind.CONTENT, count
+        if content in (_EMBED, _BINARY):
+            self.skip(self.var_uint())
+            return Kind.CONTENT, 1
+        if content == _FORMAT:
+            self.string()
+            self.skip(self.var_uint())
+            return Kind.CONTENT, 1
+        if content == _DOC:
+            self.string()
+            self.any_values(1, max_depth)
+            return Kind.CONTENT, 1
+        raise ProtocolError(f"unknown content reference {content} in update")
+
+    def any_values(self, count: int, max_depth: int) -> None:
+        """Skip ``count`` lib0 ``Any`` values, refusing nesting deeper than ``max_depth``."""
+        stack = [[count, False]]  # per open level: values left, whether it is an object
+        while stack:
+            level = stack[-1]
+            if not level[0]:
+                stack.pop()
+                continue
+            level[0] -= 1
+            if level[1]:
+                self.skip(self.var_uint())  # the key of this value
+            tag = self.byte()
+            if tag in _ANY_FIXED_SIZE:
+                self.skip(_ANY_FIXED_SIZE[tag])
+            elif tag == _ANY_VAR_INT:
+                while self.byte() & 0x80:
+                    pass
+            elif tag in (_ANY_STRING, _ANY_BYTES):
+                self.skip(self.var_uint())
+            elif tag in (_ANY_ARRAY, _ANY_OBJECT):
+                if len(stack) > max_depth:
+                    raise ContentRefused(f"a value in the update is nested over {max_depth} deep")
+                stack.append([self.var_uint(), tag == _ANY_OBJECT])
+            else:
+                raise ProtocolError(f"unknown value tag {tag} in update")
+
+    def byte(self) -> int:
+        try:
+            value = self.data[self.pos]
+        except IndexError:
+            raise ProtocolError("truncated update") from None
+        self.pos += 1
+        return value
+
+    def var_uint(self) -> int:
+        data, pos = self.data, self.pos
+        try:
+            byte = data[pos]
+            value = byte & 0x7F
+            shift = 7
+            while byte >= 0x80:
+                pos += 1
+                byte = data[pos]
+                value |= (byte & 0x7F) << shift
+                shift += 7
+                if value > MAX_SAFE_INTEGER:
+                    raise ProtocolError("integer out of range in update")
+        except IndexError:
+            raise ProtocolError("truncated update") from None
+        self.pos = pos + 1
+        return value
+
+    def length(self) -> int:
+        """A run length: at least one clock."""
+        return self.var_uint() or _empty()
+
+    def skip(self, length: int) -> None:
+        end = self.pos + length
+        if end > len(self.data):
+            raise ProtocolError("truncated update")
+        self.pos = end
+
+    def string(self) -> str:
+        length = self.var_uint()
+        start = self.pos
+        self.skip(length)
+        try:
+            return self.data[start : self.pos].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError("string in update is not UTF-8") from None
+
+
+def _empty() -> int:
+    raise ProtocolError("empty item in update")

@@ -1,0 +1,84 @@
+"""Yjs updates that stock clients never send, built byte by byte for tests."""
+
+from __future__ import annotations
+
+from pycrdt import Doc, XmlElement, XmlFragment, write_var_uint
+
+ANY_ARRAY = 117
+ANY_NULL = 126
+STRING_CONTENT = 4
+ANY_CONTENT = 8
+
+
+def _string(value: str) -> bytes:
+    encoded = value.encode()
+    return write_var_uint(len(encoded)) + encoded
+
+
+def _update(client: int, clock: int, struct: bytes) -> bytes:
+    """An update holding one struct of ``client`` at ``clock``, deleting nothing."""
+    return (
+        write_var_uint(1)
+        + write_var_uint(1)
+        + write_var_uint(client)
+        + write_var_uint(clock)
+        + struct
+        + write_var_uint(0)
+    )
+
+
+def deep_value_update(depth: int, client: int = 1) -> bytes:
+    """An update adding to root array ``"a"`` a JSON value: arrays nested ``depth`` deep.
+
+    pycrdt decodes such values recursively: 100,000 levels (200 KB) overflow its stack.
+    """
+    value = bytes((ANY_ARRAY, 1)) * depth + bytes((ANY_NULL,))
+    item = bytes((ANY_CONTENT,)) + write_var_uint(1) + _string("a") + write_var_uint(1) + value
+    return _update(client, 0, item)
+
+
+def update_with_parent(parent_client: int, parent_clock: int, client: int = 7) -> bytes:
+    """An update adding text whose parent is item ``(parent_client, parent_clock)``.
+
+    If that item is not a shared type, pycrdt raises RuntimeError after integrating
+    what came before it.
+    """
+    item = (
+        bytes((STRING_CONTENT,))
+        + write_var_uint(0)
+        + write_var_uint(parent_client)
+        + write_var_uint(parent_clock)
+        + _string("Y")
+    )
+    return _update(client, 0, item)
+
+
+def half_valid_update(parent_client: int, parent_clock: int, client: int = 7) -> bytes:
+    """Two structs: text at root ``"content"``, then text under a non-type parent."""
+    first = bytes((STRING_CONTENT,)) + write_var_uint(1) + _string("content") + _string("X")
+    second = (
+        bytes((STRING_CONTENT,))
+        + write_var_uint(0)
+        + write_var_uint(parent_client)
+        + write_var_uint(parent_clock)
+        + _string("Y")
+    )
+    return (
+        write_var_uint(1)
+        + write_var_uint(2)
+        + write_var_uint(client)
+        + write_var_uint(0)
+        + first
+        + second
+        + write_var_uint(0)
+    )
+
+
+def nested_elements_update(depth: int) -> bytes:
+    """A whole document of rich text: ``depth`` XML elements, each inside the last."""
+    doc: Doc = Doc()
+    node: XmlFragment | XmlElement = doc.get("prosemirror", type=XmlFragment)
+    with doc.transaction():
+        for _ in range(depth):
+            node = node.children.append(XmlElement("paragraph"))
+    return doc.get_update()

@@ -1,0 +1,124 @@
+"""A room's document integrates only checked updates and stays one with its peers."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+from pycrdt import Doc, Text, TransactionEvent, XmlElement, XmlFragment
+
+from collab.exceptions import ContentRefused, ProtocolError
+from collab.replica import PartlyApplied, Replica, load_replica
+from tests.hostile_updates import deep_value_update, half_valid_update, nested_elements_update
+
+LIMITS = {"max_depth": 128, "max_pending_bytes": 10_000}
+
+
+def text_doc(content: str) -> Doc:
+    doc: Doc = Doc()
+    doc.get("content", type=Text).insert(0, content)
+    return doc
+
+
+def text_of(replica: Replica) -> str:
+    return str(replica.doc.get("content", type=Text))
+
+
+def test_a_value_nested_100_000_deep_is_refused_before_pycrdt_decodes_it() -> None:
+    replica = Replica(**LIMITS)
+    with pytest.raises(ContentRefused):
+        replica.integrate(deep_value_update(100_000))
+    assert replica.doc.get_update() == Doc().get_update()
+
+
+def test_rich_text_nested_20_000_deep_in_one_update_is_refused() -> None:
+    replica = Replica(**LIMITS)
+    with pytest.raises(ContentRefused):
+        replica.integrate(nested_elements_update(20_000))
+    assert "prosemirror" not in set(replica.doc.keys())
+
+
+def test_nesting_built_one_level_per_update_stops_at_the_limit() -> None:
+    replica = Replica(max_depth=20, max_pending_bytes=0)
+    doc: Doc = Doc()
+    node: XmlFragment | XmlElement = doc.get("prosemirror", type=XmlFragment)
+    for _ in range(20):
+        state = doc.get_state()
+        node = node.children.append(XmlElement("p"))
+        replica.integrate(doc.get_update(state))
+    state = doc.get_state()
+    node.children.append(XmlElement("p"))
+    with pytest.raises(ContentRefused):
+        replica.integrate(doc.get_update(state))
+
+
+def test_an_update_naming_text_as_a_parent_changes_nothing() -> None:
+    """pycrdt would integrate the first struct, then raise RuntimeError on the second."""
+    source = text_doc("hello")
+    replica = load_replica([source.get_update()], **LIMITS)
+    with pytest.raises(ProtocolError):
+        replica.integrate(half_valid_update(source.client_id, 0))
+    assert text_of(replica) == "hello"
+
+
+def test_an_update_waits_for_what_it_depends_on_and_then_arrives_with_it() -> None:
+    source = text_doc("a")
+    first = source.get_update()
+    state = source.get_state()
+    source.get("content", type=Text).insert(1, "b")
+    later = source.get_update(state)
+    replica = Replica(**LIMITS)
+    assert replica.integrate(later) is None
+    assert replica.pending_bytes == len(later)
+    assert text_of(replica) == ""
+    delta = replica.integrate(first)
+    assert text_of(replica) == "ab"
+    assert replica.pending_bytes == 0
+    assert delta is not None
+    peer: Doc = Doc()
+    peer.apply_update(delta)
+    assert str(peer.get("content", type=Text)) == "ab"
+
+
+def test_updates_waiting_for_ever_are_bounded() -> None:
+    replica = Replica(max_depth=128, max_pending_bytes=100)
+    stranger = text_doc("x" * 10)
+    state = stranger.get_state()
+    refused = 0
+    for _ in range(20):
+        stranger.get("content", type=Text).insert(0, "y")
+        try:
+            replica.integrate(stranger.get_update(state))
+        except ContentRefused:
+            refused += 1
+    assert replica.pending_bytes <= 100
+    assert refused > 0
+
+
+def test_a_failure_after_integrating_reports_what_was_integrated() -> None:
+    """pycrdt raising after changing the document: the change is handed back to relay."""
+    replica = Replica(**LIMITS)
+    failures = ["observer failed"]
+
+    def fail_once(event: TransactionEvent) -> None:
+        if failures:
+            raise RuntimeError(failures.pop())
+
+    replica.doc.observe(fail_once)
+    with pytest.raises(PartlyApplied) as raised:
+        replica.integrate(text_doc("partial").get_update())
+    assert raised.value.delta is not None
+    peer: Doc = Doc()
+    peer.apply_update(raised.value.delta)
+    assert str(peer.get("content", type=Text)) == text_of(replica) == "partial"
+    replica.integrate(text_doc("next").get_update())  # the rebuilt replica goes on
+    assert "next" in text_of(replica)
+
+
+def test_a_replica_is_collected_once_dropped() -> None:
+    replica = load_replica([text_doc("x").get_update()], **LIMITS)
+    collected = weakref.ref(replica)
+    del replica
+    gc.collect()
+    assert collected() is None
