@@ -121,12 +121,15 @@ class _Admitting:
         self.depths = [_UNRESOLVED] * len(shape.runs)
         self.by_client: dict[int, list[int]] = {}
         """Per client, positions in ``shape.runs`` of its runs (in clock order)."""
+        self.starts: dict[int, list[int]] = {}
+        """Per client, the first clock of each of those runs."""
         self.missing: tuple[int, int] | None = None
 
     def run(self) -> Admission:
         runs = self.shape.runs
         for position, run in enumerate(runs):
             self.by_client.setdefault(run.client, []).append(position)
+            self.starts.setdefault(run.client, []).append(run.clock)
         for client, positions in self.by_client.items():
             first = runs[positions[0]]
             if first.clock > self.index.next_clock(client):
@@ -167,15 +170,16 @@ class _Admitting:
             position = chain[-1]
             run = self.shape.runs[position]
             self.depths[position] = _VISITING
-            for client, clock in run.needs:
-                if self._find(client, clock) is None and self.missing is None:
+            for client, clock in run.needs[1:]:
+                if self._find(client, clock) is None:
                     self.missing = (client, clock)
-            if self.missing is not None:
-                return
+                    return
             if run.ref is Ref.NONE or run.ref is Ref.ROOT:
                 depth: int | None = 0
             else:
                 depth = self._depth_from(run)
+                if self.missing is not None:
+                    return
             if depth is None:  # leans on a run of this update not resolved yet
                 chain.append(self._find_position(run.ref_client, run.ref_clock))
                 continue
@@ -187,9 +191,15 @@ class _Admitting:
             chain.pop()
 
     def _depth_from(self, run: Run) -> int | None:
-        """The parent depth of ``run`` from what it refers to; None if not resolved yet."""
+        """The parent depth of ``run`` from what it refers to.
+
+        None if that is a run of this update not resolved yet, or missing (then
+        ``self.missing`` says which).
+        """
         found = self._find(run.ref_client, run.ref_clock)
-        assert found is not None  # every reference was checked present just before
+        if found is None:
+            self.missing = (run.ref_client, run.ref_clock)
+            return None
         kind, depth = found
         if depth == _VISITING:
             raise ProtocolError("items of the update refer to each other in a circle")
@@ -212,20 +222,14 @@ class _Admitting:
 
     def _find_position(self, client: int, clock: int) -> int:
         """Position in the update of the run holding ``(client, clock)``, or -1."""
-        positions = self.by_client.get(client)
-        if not positions:
+        starts = self.starts.get(client)
+        if starts is None:
             return -1
-        runs = self.shape.runs
-        low, high = 0, len(positions)
-        while low < high:
-            middle = (low + high) // 2
-            if runs[positions[middle]].clock <= clock:
-                low = middle + 1
-            else:
-                high = middle
-        if low == 0:
+        found = bisect_right(starts, clock) - 1
+        if found < 0:
             return -1
-        run = runs[positions[low - 1]]
+        position = self.by_client[client][found]
+        run = self.shape.runs[position]
         if clock >= run.clock + run.length or run.kind is Kind.SKIP:
             return -1
-        return positions[low - 1]
+        return position

@@ -25,7 +25,7 @@ from pycrdt import Doc, TransactionEvent, merge_updates, write_var_uint
 from collab.exceptions import ContentRefused, UpdateRejected
 from collab.item_index import Admission, ItemIndex
 from collab.protocol import EMPTY_STATE_VECTOR, EMPTY_UPDATE
-from collab.update_format import UpdateShape, read_update
+from collab.update_format import UpdateShape, read_state_vector, read_update
 
 logger = logging.getLogger(__name__)
 
@@ -111,10 +111,12 @@ class Replica:
         """Encode what a peer with ``state_vector`` lacks (Yjs sync step 2 content).
 
         Raises:
-            UpdateRejected: pycrdt could not decode the state vector.
+            ProtocolError: The state vector is malformed.
+            UpdateRejected: pycrdt could not decode it.
         """
         if state_vector == EMPTY_STATE_VECTOR:
             return self.whole_update()
+        read_state_vector(state_vector)
         try:
             return self.doc.get_update(state_vector)
         except ValueError as exc:

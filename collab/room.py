@@ -312,7 +312,7 @@ class Room:
         """Encode what a peer with ``state_vector`` lacks (Yjs sync step 2 content).
 
         Raises:
-            UpdateRejected: pycrdt could not decode the state vector.
+            ProtocolError: The state vector is malformed or pycrdt could not decode it.
         """
         return self.replica.missing_for(state_vector)
 

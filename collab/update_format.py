@@ -59,7 +59,8 @@ class Run:
     ref_client: int = 0
     ref_clock: int = 0
     needs: tuple[tuple[int, int], ...] = ()
-    """Ids (client, clock) that must exist before this run can be integrated."""
+    """Ids (client, clock) that must exist before this run can be integrated; the
+    reference its parent comes from first (``ref_client``, ``ref_clock``), if any."""
 
 
 @dataclass(slots=True)
@@ -133,6 +134,22 @@ def read_update(update: bytes, max_depth: int) -> UpdateShape:
     if reader.pos != len(update):
         raise ProtocolError(f"{len(update) - reader.pos} unexpected trailing bytes in update")
     return shape
+
+
+def read_state_vector(state_vector: bytes) -> dict[int, int]:
+    """Read a Yjs state vector: each client's next clock.
+
+    Raises:
+        ProtocolError: It is truncated, has trailing bytes or an integer beyond 2**53 - 1.
+    """
+    reader = _Reader(state_vector)
+    clocks = {}
+    for _ in range(reader.var_uint()):
+        client = reader.var_uint()
+        clocks[client] = reader.var_uint()
+    if reader.pos != len(state_vector):
+        raise ProtocolError("unexpected trailing bytes in state vector")
+    return clocks
 
 
 class _Reader:

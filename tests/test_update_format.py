@@ -12,7 +12,7 @@ from pycrdt import Doc, Text, XmlElement, XmlFragment, write_var_uint
 
 from collab.exceptions import ContentRefused, ProtocolError
 from collab.item_index import ItemIndex
-from collab.update_format import Kind, read_update
+from collab.update_format import Kind, read_state_vector, read_update
 from tests.e2e.node import NODE_DIR
 from tests.hostile_updates import deep_value_update, update_with_parent
 
@@ -150,3 +150,12 @@ def _copy(index: ItemIndex, *, max_depth: int) -> ItemIndex:
     copy = ItemIndex(max_depth)
     copy._clients = index._clients
     return copy
+
+
+def test_state_vectors_are_read_strictly() -> None:
+    doc: Doc = Doc()
+    doc.get("content", type=Text).insert(0, "x")
+    assert read_state_vector(doc.get_state()) == {doc.client_id: 1}
+    for malformed in (b"", b"\x01\x01", doc.get_state() + b"\x00", b"\x01" + b"\xff" * 8 + b"\x01"):
+        with pytest.raises(ProtocolError):
+            read_state_vector(malformed)
