@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import NamedTuple
 
 from collab.exceptions import ContentRefused, ProtocolError
 
@@ -47,8 +48,7 @@ class Ref(IntEnum):
     """The parent of the referenced neighbour (the left origin, else the right one)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
+class Run(NamedTuple):
     """Consecutive clocks of one client that share a kind and a parent."""
 
     client: int
