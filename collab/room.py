@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -52,6 +53,19 @@ READ_ONLY_FRAME = encode_permission_denied("read-only: your changes are not save
 
 RETRY_DELAY = 1.0
 """Seconds before a failed batch write is tried again."""
+
+FAILURE_LOG_INTERVAL = 60.0
+"""Seconds between two ERROR lines of a room whose writes keep failing (not one per retry)."""
+
+EXIT_RETRY_TIMEOUT = 10.0
+"""Seconds the exiting process keeps retrying failed writes before it gives up on them."""
+
+STORAGE_FAILING: dict[str, Any] = {"collab": {"storage": "failing"}}
+"""The server's presence state in a document while it cannot store that document's edits."""
+
+SERVER_PRESENCE_RENEWAL = 15.0
+"""Seconds between renewals of a server presence state: stock clients drop a remote
+state that was not renewed for 30 s."""
 
 PRESENCE_DEBOUNCE = 0.5
 """Seconds of join/leave activity gathered into one write of who is connected."""
@@ -106,6 +120,11 @@ class Room:
         self._presence_changed = asyncio.Event()
         self._presence_task: asyncio.Task[None] | None = None
         self._last_checkpoint = time.monotonic()
+        self._uncompacted_rows = 0
+        """Log rows the last compaction had to keep (they wait for a missing row)."""
+        self._failing_since: float | None = None
+        self._failure_logged_at = 0.0
+        self._server_presence_set_at = 0.0
 
     @property
     def doc(self) -> Doc[Any]:
@@ -116,6 +135,11 @@ class Room:
     def peer_count(self) -> int:
         """How many connections are in the room."""
         return len(self._peers)
+
+    @property
+    def storage_failing(self) -> bool:
+        """Whether the room's writes are failing (edits wait in memory and are retried)."""
+        return self._failing_since is not None
 
     async def load(self) -> None:
         """Fill the document from storage.
@@ -200,7 +224,8 @@ class Room:
         """Write the pending updates as one log row; compact the log when it is long.
 
         Raises:
-            Exception: The database write failed; the updates stay pending.
+            Exception: The database write failed; the updates stay pending, whatever
+                else fails (a cancelled flush keeps them too).
         """
         async with self._store_lock:
             batch, self._pending = self._pending, []
@@ -211,28 +236,39 @@ class Room:
                 log_rows = await in_worker_thread(store.append_updates)(
                     self.document_id, batch, sorted(authors)
                 )
-            except BaseException as exc:
-                if isinstance(exc, Exception) and not await in_worker_thread(store.document_exists)(
-                    self.document_id
-                ):
-                    logger.warning("collab: %r was deleted; its edits are dropped", self.key)
-                    return
+            except BaseException:
                 self._pending[:0] = batch
                 self._authors |= authors
                 raise
             checkpoint_due = time.monotonic() - self._last_checkpoint > conf.CHECKPOINT_INTERVAL
-            if log_rows >= conf.COMPACT_AFTER_UPDATES or checkpoint_due:
-                await self._compact_locked()
+            if log_rows - self._uncompacted_rows >= conf.COMPACT_AFTER_UPDATES or checkpoint_due:
+                compacted = await self._compact_locked()
+                self._uncompacted_rows = 0 if compacted else log_rows
 
     def store_pending_now(self) -> None:
         """Write pending updates synchronously: the last resort when the process exits.
 
         Only for when no event loop runs any more (``atexit``); a write that a cancelled
-        task had started may be repeated, which the log tolerates.
+        task had started may be repeated, which the log tolerates. A failed write is
+        retried every :data:`RETRY_DELAY` seconds until :data:`EXIT_RETRY_TIMEOUT`
+        seconds after the first room of the process started storing at exit.
+
+        Raises:
+            Exception: The database still failed at the deadline; the updates are lost,
+                as the process ends.
         """
-        batch, self._pending = self._pending, []
-        if batch:
-            store.append_updates(self.document_id, batch, sorted(self._authors))
+        while self._pending:
+            try:
+                store.append_updates(self.document_id, self._pending, sorted(self._authors))
+                self._pending = []
+            except Exception as exc:
+                if not _still_exists(self.document_id):
+                    self._drop_edits_of_gone_document()
+                    return
+                if time.monotonic() >= _exit_deadline():
+                    raise
+                self._storing_failed(exc)
+                time.sleep(RETRY_DELAY)
 
     async def close(self) -> None:
         """Store everything and compact, retrying failed writes until they succeed."""
@@ -243,6 +279,21 @@ class Room:
             await self._compact_locked()
         await in_worker_thread(store.record_presence)(self.document_id, PROCESS_ID, [])
         self.replica.close()
+
+    async def set_server_presence(self, state: dict[str, Any] | None) -> None:
+        """Set (or clear, with ``None``) the server's own presence state in this document.
+
+        The state is the awareness entry of client id ``self.doc.client_id``: every
+        local connection gets it now, every connection that joins later gets it with the
+        other states, and the rooms of this document in other processes relay it too.
+        Clients tell it from their peers by its ``"collab"`` field.
+        """
+        self.awareness.set_local_state(state)
+        self._server_presence_set_at = time.monotonic()
+        payload = self.awareness.encode_awareness_update([self.doc.client_id])
+        self._broadcast(encode_awareness(payload))
+        if self.relay is not None:
+            await self.relay.publish_awareness(payload)
 
     async def _stop_background(self) -> None:
         """Unlink from other processes and cancel the room's own tasks."""
@@ -256,21 +307,92 @@ class Room:
         self._keepalive_task = self._presence_task = None
 
     async def _flush_until_stored(self) -> None:
-        """Flush, retrying every :data:`RETRY_DELAY` seconds while the database fails."""
+        """Flush, retrying every :data:`RETRY_DELAY` seconds while the database fails.
+
+        While writes fail, the room says so (:meth:`_storing_failed`). A write fails for
+        good when the document no longer exists (deleted in another process, whose
+        deletion reached no room here): the connections are then closed with 4410.
+        """
         while True:
             try:
                 await self.flush()
-                return
-            except Exception:
-                logger.exception("collab: storing document %r failed; retrying", self.key)
+            except Exception as exc:
+                if not await in_worker_thread(_still_exists)(self.document_id):
+                    await self._document_gone()
+                    return
+                if self._storing_failed(exc):
+                    await self.set_server_presence(STORAGE_FAILING)
                 await asyncio.sleep(RETRY_DELAY)
+            else:
+                if self._failing_since is not None:
+                    self._storing_recovered()
+                    await self.set_server_presence(None)
+                return
 
-    async def _compact_locked(self) -> None:
+    def _storing_failed(self, exc: Exception) -> bool:
+        """Log a failed write; return whether to send (or renew) the failing state.
+
+        The first failure is logged as an ERROR with its traceback; while writes keep
+        failing, one more ERROR line follows every :data:`FAILURE_LOG_INTERVAL` seconds.
+        """
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = self._failure_logged_at = now
+            logger.error(
+                "collab: storing document %r failed; %d updates wait in memory and are "
+                "retried every %g s until stored",
+                self.key,
+                len(self._pending),
+                RETRY_DELAY,
+                exc_info=exc,
+            )
+            return True
+        if now - self._failure_logged_at >= FAILURE_LOG_INTERVAL:
+            self._failure_logged_at = now
+            logger.error(
+                "collab: storing document %r still fails after %.0f s; %d updates wait: %r",
+                self.key,
+                now - self._failing_since,
+                len(self._pending),
+                exc,
+            )
+        return now - self._server_presence_set_at >= SERVER_PRESENCE_RENEWAL
+
+    def _storing_recovered(self) -> None:
+        assert self._failing_since is not None
+        logger.warning(
+            "collab: storing document %r works again after %.1f s of failures",
+            self.key,
+            time.monotonic() - self._failing_since,
+        )
+        self._failing_since = None
+
+    async def _document_gone(self) -> None:
+        """The document was deleted elsewhere: drop its edits and close its connections."""
+        self._drop_edits_of_gone_document()
+        await self.close_peers(CloseCode.DOCUMENT_DELETED)
+
+    def _drop_edits_of_gone_document(self) -> None:
+        logger.warning(
+            "collab: document %r no longer exists (deleted in another process); its %d "
+            "unstored updates are dropped and its %d connections closed with %d",
+            self.key,
+            len(self._pending),
+            len(self._peers),
+            CloseCode.DOCUMENT_DELETED,
+        )
+        self._pending.clear()
+        self._authors.clear()
+        self._failing_since = None
+
+    async def _compact_locked(self) -> bool:
+        """Compact the log; return whether a snapshot merged it (False: rows kept or failed)."""
         self._last_checkpoint = time.monotonic()
         try:
-            await in_worker_thread(store.compact)(self.document_id)
+            return await in_worker_thread(store.compact)(self.document_id) is not None
         except Exception:
             logger.exception("collab: compacting document %r failed", self.key)
+            return False
 
     def apply_remote_update(self, update: bytes) -> None:
         """Apply an update another process received; relay to local peers and store it.
@@ -422,3 +544,17 @@ class Room:
             for peer in list(self._peers):
                 if peer.idle_for() >= half:
                     peer.send_frame(KEEPALIVE_FRAME)
+
+
+def _still_exists(document_id: int) -> bool:
+    """Whether the document exists; True when the database cannot tell (edits are kept)."""
+    try:
+        return store.document_exists(document_id)
+    except Exception:
+        return True
+
+
+@functools.cache
+def _exit_deadline() -> float:
+    """When storing at exit gives up, fixed by the first room that stores at exit."""
+    return time.monotonic() + EXIT_RETRY_TIMEOUT

@@ -4,19 +4,24 @@ Functions here are synchronous; async code calls them through ``database_sync_to
 
 Loading and compaction both lock the document row, so a load never sees a snapshot
 without the log rows that follow it, and two compactions never merge the same rows.
+Compaction never drops content: rows that wait for a row the log lacks stay in the log.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from pycrdt import merge_updates
+from pycrdt import Decoder, Doc, get_update, merge_updates
 
 from collab import content, signals
 from collab.conf import conf
 from collab.models import Document, DocumentPresence, DocumentSnapshot, DocumentUpdate
+
+logger = logging.getLogger(__name__)
 
 NEWEST_FIRST = ("-last_update_id", "-id")
 """Snapshot order from the newest: the one merging the most log rows comes first."""
@@ -76,14 +81,21 @@ def compact(
 ) -> DocumentSnapshot | None:
     """Merge the latest snapshot and the log into a new snapshot, then drop merged rows.
 
+    If some stored content waits for updates the log lacks (a write that never
+    happened), pycrdt keeps it pending and could not encode it into the snapshot:
+    the log rows are then kept, and an ERROR is logged; once the missing updates are
+    stored (a client that has them sends them when it syncs), the next compaction
+    merges everything.
+
     Args:
         document_id: The document.
         name: Make the snapshot a named version (kept forever); one is made even when
-            the log is empty.
+            the log is empty, and even when rows must be kept (it then merges none).
         created_by_id: The user who asked for a named version.
 
     Returns:
-        The new snapshot, or ``None`` when the log was empty and no name was given.
+        The new snapshot, or ``None`` when no name was given and the log was empty or
+        had to be kept.
     """
     with transaction.atomic():
         _lock_document(document_id)
@@ -96,19 +108,71 @@ def compact(
             return None
         previous = _latest_snapshot(document_id)
         parts = ([bytes(previous.state)] if previous else []) + [bytes(row[1]) for row in rows]
-        last_update_id = rows[-1][0] if rows else (previous.last_update_id if previous else 0)
-        authors = sorted({author for row in rows for author in row[2]})
+        doc = content.load(*parts)
+        complete = not _waits_for_missing(parts, doc)
+        if not complete:
+            _log_kept_rows(document_id, len(rows))
+            if not name:
+                return None
+        merged = rows if complete else []
+        last_update_id = merged[-1][0] if merged else (previous.last_update_id if previous else 0)
         snapshot = DocumentSnapshot.objects.create(
             document_id=document_id,
-            state=content.load(*parts).get_update(),
+            state=doc.get_update(),
             last_update_id=last_update_id,
             name=name,
             created_by_id=created_by_id,
-            authors=authors,
+            authors=sorted({author for row in merged for author in row[2]}),
         )
         DocumentUpdate.objects.filter(document_id=document_id, id__lte=last_update_id).delete()
         _prune_snapshots(document_id)
     return snapshot
+
+
+def _waits_for_missing(parts: list[bytes], doc: Doc[Any]) -> bool:
+    """Whether some of ``parts``, applied to ``doc``, wait there for updates it lacks.
+
+    Yjs integrates a client's changes in clock order, so ``doc``'s state vector covers
+    everything it integrated; what a part holds beyond it (its diff against that
+    state) is pending: insertions after a missing one, and deletions of items ``doc``
+    has not got (a diff keeps the whole delete set, so its ranges are checked).
+    """
+    state = doc.get_state()
+    clocks = _clocks(state)
+    for part in parts:
+        if not part:
+            continue
+        beyond = Decoder(get_update(part, state))
+        if beyond.read_var_uint():
+            return True
+        for _ in range(beyond.read_var_uint()):
+            client = beyond.read_var_uint()
+            for _ in range(beyond.read_var_uint()):
+                clock, length = beyond.read_var_uint(), beyond.read_var_uint()
+                if clock + length > clocks.get(client, 0):
+                    return True
+    return False
+
+
+def _clocks(state_vector: bytes) -> dict[int, int]:
+    """Decode a state vector into ``{client: clock}``."""
+    decoder = Decoder(state_vector)
+    clocks = {}
+    for _ in range(decoder.read_var_uint()):
+        client = decoder.read_var_uint()
+        clocks[client] = decoder.read_var_uint()
+    return clocks
+
+
+def _log_kept_rows(document_id: int, rows: int) -> None:
+    key = Document.objects.filter(pk=document_id).values_list("key", flat=True).first()
+    logger.error(
+        "collab: document %r has stored updates that wait for updates missing from its "
+        "log; its %d log rows are kept instead of compacted, until a client sends what "
+        "is missing",
+        key,
+        rows,
+    )
 
 
 def _lock_document(document_id: int) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -128,3 +130,64 @@ def test_concurrent_compactions_lose_nothing() -> None:
     assert not DocumentUpdate.objects.filter(
         document=document, id__lte=DocumentSnapshot.objects.latest().last_update_id
     ).exists()
+
+
+def deleting(updates: list[bytes], start: int, length: int) -> bytes:
+    """An update deleting ``length`` characters at ``start`` of the text ``updates`` make."""
+    doc: Doc[Text] = Doc()
+    for update in updates:
+        doc.apply_update(update)
+    state = doc.get_state()
+    del doc.get("content", type=Text)[start : start + length]
+    return doc.get_update(state)
+
+
+def gap_in_insertions() -> tuple[list[bytes], list[bytes]]:
+    """A missing insertion, and a stored one that continues it."""
+    lost, kept = edits("lost ", "kept")
+    return [lost], [kept]
+
+
+def gap_before_a_deletion() -> tuple[list[bytes], list[bytes]]:
+    """A missing insertion, and a stored deletion of part of it."""
+    lost = edits("lost ")
+    return lost, [deleting(lost, 0, 2)]
+
+
+@pytest.mark.parametrize("missing_and_stored", [gap_in_insertions, gap_before_a_deletion])
+def test_compaction_keeps_rows_that_wait_for_a_missing_row(
+    missing_and_stored: Callable[[], tuple[list[bytes], list[bytes]]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A row that depends on one the log lacks is kept, not dropped by a snapshot.
+
+    pycrdt keeps such content pending and leaves it out of what it encodes, so a
+    snapshot made of it would lose it for good.
+    """
+    document = store.create_document("gap")
+    before = edits("before ")
+    store.append_updates(document.pk, before)
+    store.compact(document.pk)
+    missing, stored = missing_and_stored()
+    store.append_updates(document.pk, stored)
+    with caplog.at_level(logging.ERROR, logger="collab.store"):
+        assert store.compact(document.pk) is None
+    assert DocumentUpdate.objects.filter(document=document).count() == 1
+    assert "'gap'" in caplog.text
+    store.append_updates(document.pk, missing)
+    assert store.compact(document.pk) is not None
+    assert DocumentUpdate.objects.filter(document=document).count() == 0
+    assert text_of(store.load_updates(document.pk)) == text_of([*before, *missing, *stored])
+
+
+def test_a_named_version_of_a_log_with_a_gap_keeps_the_rows() -> None:
+    """A named version is made of what can be shown; the rows stay for the next load."""
+    document = store.create_document("named-gap")
+    first, second = edits("lost ", "kept")
+    store.append_updates(document.pk, [second])
+    version = store.compact(document.pk, name="v1")
+    assert version is not None
+    assert text_of([bytes(version.state)]) == ""
+    assert DocumentUpdate.objects.filter(document=document).count() == 1
+    store.append_updates(document.pk, [first])
+    assert text_of(store.load_updates(document.pk)) == "lost kept"
