@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import sys
 import weakref
-from collections.abc import Iterable
 from typing import Any
 
 from pycrdt import Doc, TransactionEvent, merge_updates, write_var_uint
@@ -100,6 +99,24 @@ class Replica:
             return None
         self._whole = None
         return changes[0] if len(changes) == 1 else merge_updates(*changes)
+
+    def load(self, updates: list[bytes]) -> None:
+        """Integrate stored ``updates``, in order, through the same checks.
+
+        Stored updates that wait for missing ones are held whatever their size: the
+        limit applies to what arrives later.
+
+        Raises:
+            ProtocolError, ContentRefused, UpdateRejected: A stored update fails the checks.
+        """
+        limit, self.max_pending_bytes = self.max_pending_bytes, sys.maxsize
+        try:
+            for update in updates:
+                self.integrate(update)
+        finally:
+            self.max_pending_bytes = limit
+        if len(updates) == 1 and not self.pending_bytes:
+            self._whole = updates[0]  # a lone snapshot already is the whole document
 
     def whole_update(self) -> bytes:
         """The whole document encoded as one update (encoded once per change)."""
@@ -220,22 +237,3 @@ class Replica:
 
 def _clients_of(shape: UpdateShape) -> set[int]:
     return {run.client for run in shape.runs}
-
-
-def load_replica(updates: Iterable[bytes], *, max_depth: int, max_pending_bytes: int) -> Replica:
-    """A replica holding stored ``updates``, applied in order through the same checks.
-
-    Stored updates that wait for missing ones are held whatever their size: the limit
-    applies to what arrives later.
-
-    Raises:
-        ProtocolError, ContentRefused, UpdateRejected: A stored update fails the checks.
-    """
-    replica = Replica(max_depth=max_depth, max_pending_bytes=sys.maxsize)
-    updates = list(updates)
-    for update in updates:
-        replica.integrate(update)
-    replica.max_pending_bytes = max_pending_bytes
-    if len(updates) == 1 and not replica.pending_bytes:
-        replica._whole = updates[0]  # a lone snapshot already is the whole document
-    return replica

@@ -40,7 +40,7 @@ from collab.protocol import (
     encode_sync_step2,
     encode_update,
 )
-from collab.replica import PartlyApplied, Replica, load_replica
+from collab.replica import PartlyApplied, Replica
 from collab.tasks import background, in_worker_thread
 
 if TYPE_CHECKING:
@@ -150,9 +150,7 @@ class Room:
         """
         try:
             updates = await in_worker_thread(store.load_updates)(self.document_id)
-            self.replica = load_replica(
-                updates, max_depth=conf.MAX_DEPTH, max_pending_bytes=conf.MAX_PENDING_BYTES
-            )
+            self.replica.load(updates)
         except Exception as exc:
             raise DocumentLoadError(f"cannot load document {self.key!r}") from exc
         if self.replica.pending_bytes:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from pycrdt import Decoder, Doc, get_update, merge_updates
+from pycrdt import merge_updates
 
-from collab import content, signals
+from collab import signals
 from collab.conf import conf
 from collab.models import Document, DocumentPresence, DocumentSnapshot, DocumentUpdate
+from collab.replica import Replica
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +108,10 @@ def compact(
             return None
         previous = _latest_snapshot(document_id)
         parts = ([bytes(previous.state)] if previous else []) + [bytes(row[1]) for row in rows]
-        doc = content.load(*parts)
-        complete = not _waits_for_missing(parts, doc)
+        replica = Replica(max_depth=conf.MAX_DEPTH, max_pending_bytes=0)
+        replica.load(parts)
+        doc = replica.doc
+        complete = not replica.pending_bytes
         if not complete:
             _log_kept_rows(document_id, len(rows))
             if not name:
@@ -127,41 +129,6 @@ def compact(
         DocumentUpdate.objects.filter(document_id=document_id, id__lte=last_update_id).delete()
         _prune_snapshots(document_id)
     return snapshot
-
-
-def _waits_for_missing(parts: list[bytes], doc: Doc[Any]) -> bool:
-    """Whether some of ``parts``, applied to ``doc``, wait there for updates it lacks.
-
-    Yjs integrates a client's changes in clock order, so ``doc``'s state vector covers
-    everything it integrated; what a part holds beyond it (its diff against that
-    state) is pending: insertions after a missing one, and deletions of items ``doc``
-    has not got (a diff keeps the whole delete set, so its ranges are checked).
-    """
-    state = doc.get_state()
-    clocks = _clocks(state)
-    for part in parts:
-        if not part:
-            continue
-        beyond = Decoder(get_update(part, state))
-        if beyond.read_var_uint():
-            return True
-        for _ in range(beyond.read_var_uint()):
-            client = beyond.read_var_uint()
-            for _ in range(beyond.read_var_uint()):
-                clock, length = beyond.read_var_uint(), beyond.read_var_uint()
-                if clock + length > clocks.get(client, 0):
-                    return True
-    return False
-
-
-def _clocks(state_vector: bytes) -> dict[int, int]:
-    """Decode a state vector into ``{client: clock}``."""
-    decoder = Decoder(state_vector)
-    clocks = {}
-    for _ in range(decoder.read_var_uint()):
-        client = decoder.read_var_uint()
-        clocks[client] = decoder.read_var_uint()
-    return clocks
 
 
 def _log_kept_rows(document_id: int, rows: int) -> None:

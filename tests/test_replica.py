@@ -9,7 +9,7 @@ import pytest
 from pycrdt import Doc, Text, TransactionEvent, XmlElement, XmlFragment
 
 from collab.exceptions import ContentRefused, ProtocolError
-from collab.replica import PartlyApplied, Replica, load_replica
+from collab.replica import PartlyApplied, Replica
 from tests.hostile_updates import deep_value_update, half_valid_update, nested_elements_update
 
 LIMITS = {"max_depth": 128, "max_pending_bytes": 10_000}
@@ -19,6 +19,12 @@ def text_doc(content: str) -> Doc:
     doc: Doc = Doc()
     doc.get("content", type=Text).insert(0, content)
     return doc
+
+
+def loaded(*updates: bytes) -> Replica:
+    replica = Replica(**LIMITS)
+    replica.load(list(updates))
+    return replica
 
 
 def text_of(replica: Replica) -> str:
@@ -56,7 +62,7 @@ def test_nesting_built_one_level_per_update_stops_at_the_limit() -> None:
 def test_an_update_naming_text_as_a_parent_changes_nothing() -> None:
     """pycrdt would integrate the first struct, then raise RuntimeError on the second."""
     source = text_doc("hello")
-    replica = load_replica([source.get_update()], **LIMITS)
+    replica = loaded(source.get_update())
     with pytest.raises(ProtocolError):
         replica.integrate(half_valid_update(source.client_id, 0))
     assert text_of(replica) == "hello"
@@ -117,7 +123,7 @@ def test_a_failure_after_integrating_reports_what_was_integrated() -> None:
 
 
 def test_a_replica_is_collected_once_dropped() -> None:
-    replica = load_replica([text_doc("x").get_update()], **LIMITS)
+    replica = loaded(text_doc("x").get_update())
     collected = weakref.ref(replica)
     del replica
     gc.collect()
