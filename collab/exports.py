@@ -132,7 +132,9 @@ def _check_update(data: bytes) -> bytes:
         doc = content.load(data)
     except ValueError as exc:
         raise ImportRejected("The file is not a Yjs update that pycrdt can read.") from exc
-    if not content.to_json(doc):
+    if not (
+        content.has_root(doc, content.TEXT_ROOT) or content.has_root(doc, content.RICH_TEXT_ROOT)
+    ):
         raise ImportRejected(
             f"The update holds no text ({content.TEXT_ROOT!r}) "
             f"and no rich text ({content.RICH_TEXT_ROOT!r})."
