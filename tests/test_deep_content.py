@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
 from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
@@ -118,6 +119,22 @@ def test_documents_read_deep_rich_text(depth: int) -> None:
     text, roots = call_isolated(read_deep, "deep")
     assert text == BOTTOM
     assert roots == {"prosemirror": deep_rich_xml(depth)}
+
+
+def admin_import(user_id: int, depth: int) -> list[Any]:
+    client = Client(raise_request_exception=False)
+    client.force_login(User.objects.get(pk=user_id))
+    upload = SimpleUploadedFile("deep.yjs", deep_rich_update(depth))
+    response = client.post(admin_url("import"), {"key": "imported-deep", "file": upload})
+    text = documents.read_text("imported-deep") if response.status_code == 302 else ""
+    return [response.status_code, response.content.decode(), text]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_import_of_deep_rich_text(admin_user: User) -> None:
+    """Imported as an edit, or refused with a form error where depth is checked."""
+    status, page, text = call_isolated(admin_import, admin_user.pk, DEPTH)
+    assert (status, text) == (302, BOTTOM) or (status == 200 and "errorlist" in page)
 
 
 def admin_url(view: str, *args: Any) -> str:
