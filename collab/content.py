@@ -7,10 +7,11 @@ Yjs root types are untyped on the wire, so collab names the roots its editors us
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
+
+from collab.xml_tree import Node, attributes_of, to_xml, walk
 
 TEXT_ROOT = "content"
 """The ``Y.Text`` that plain-text and code editors bind to."""
@@ -41,7 +42,10 @@ def load(*updates: bytes) -> Doc[Any]:
 
 
 def text_of(doc: Doc[Any]) -> str:
-    """The plain text of ``doc``: its text root, else the text inside its rich text."""
+    """The plain text of ``doc``: its text root, else the text inside its rich text.
+
+    In rich text, block elements (all but inline breaks) go on lines of their own.
+    """
     text = str(doc.get(TEXT_ROOT, type=Text)) if has_root(doc, TEXT_ROOT) else ""
     if not text and has_root(doc, RICH_TEXT_ROOT):
         return _plain(doc.get(RICH_TEXT_ROOT, type=XmlFragment))
@@ -49,12 +53,16 @@ def text_of(doc: Doc[Any]) -> str:
 
 
 def to_json(doc: Doc[Any]) -> dict[str, str]:
-    """The known roots of ``doc``: text as a string, rich text as its XML."""
+    """The known roots of ``doc``: text as a string, rich text as its XML.
+
+    The XML is what pycrdt's ``str()`` of the fragment gives (see
+    :func:`collab.xml_tree.to_xml`), written without recursion.
+    """
     roots: dict[str, str] = {}
     if has_root(doc, TEXT_ROOT):
         roots[TEXT_ROOT] = str(doc.get(TEXT_ROOT, type=Text))
     if has_root(doc, RICH_TEXT_ROOT):
-        roots[RICH_TEXT_ROOT] = str(doc.get(RICH_TEXT_ROOT, type=XmlFragment))
+        roots[RICH_TEXT_ROOT] = to_xml(doc.get(RICH_TEXT_ROOT, type=XmlFragment))
     return roots
 
 
@@ -69,8 +77,7 @@ def replace(target: Doc[Any], source: Doc[Any]) -> None:
         if has_root(source, RICH_TEXT_ROOT) or has_root(target, RICH_TEXT_ROOT):
             into = target.get(RICH_TEXT_ROOT, type=XmlFragment)
             del into.children[:]
-            for child in source.get(RICH_TEXT_ROOT, type=XmlFragment).children:
-                _append_copy(into, child)
+            _copy_children(source.get(RICH_TEXT_ROOT, type=XmlFragment), into)
 
 
 def _replace_text(into: Text, source: Text) -> None:
@@ -85,29 +92,55 @@ def _replace_text(into: Text, source: Text) -> None:
     into.insert(start, new[start : len(new) - end])
 
 
-def _append_copy(into: XmlFragment | XmlElement, node: XmlFragment | XmlElement | XmlText) -> None:
-    if isinstance(node, XmlText):
-        text = into.children.append(XmlText())
-        offset = 0
-        for chunk, attrs in node.diff():
-            text.insert(offset, str(chunk), attrs)
-            offset += len(str(chunk))
-    elif isinstance(node, XmlElement):
-        element = into.children.append(
-            XmlElement(node.tag, dict(cast("Iterable[tuple[str, Any]]", node.attributes)))
-        )
-        for child in node.children:
-            _append_copy(element, child)
+def _copy_children(source: XmlFragment, into: XmlFragment) -> None:
+    """Append copies of the nodes under ``source`` to ``into``, at any depth."""
+    copies: list[XmlFragment | XmlElement] = []
+    for step in walk(source):
+        node = step.node
+        if isinstance(node, XmlText):
+            text = copies[-1].children.append(XmlText())
+            offset = 0
+            for chunk, attrs in node.diff():
+                text.insert(offset, str(chunk), attrs)
+                offset += len(str(chunk))
+        elif not step.entering:
+            copies.pop()
+        elif step.depth == 0:
+            copies.append(into)
+        elif isinstance(node, XmlElement):
+            element = XmlElement(node.tag, attributes_of(node))
+            copies.append(copies[-1].children.append(element))
+        else:  # a fragment inside the tree: its children join its parent's copy
+            copies.append(copies[-1])
 
 
-def _plain(node: XmlFragment | XmlElement | XmlText) -> str:
-    """Text of a node; block children (elements, not inline breaks) go on lines of their own."""
-    if isinstance(node, XmlText):
-        return "".join(str(chunk) for chunk, _ in node.diff())
-    if isinstance(node, XmlElement) and node.tag == HARD_BREAK:
-        return "\n"
-    children = list(node.children)
-    blocks = children and all(
-        isinstance(child, XmlElement) and child.tag != HARD_BREAK for child in children
-    )
-    return ("\n" if blocks else "").join(_plain(child) for child in children)
+def _plain(root: XmlFragment) -> str:
+    """Text of ``root``; lines between children that are all blocks (not inline breaks)."""
+    parts: list[str] = []
+    separators: list[str] = []
+    written: list[bool] = []
+    for step in walk(root, into=lambda element: element.tag != HARD_BREAK):
+        if not step.entering:
+            if not _is_break(step.node):
+                separators.pop()
+                written.pop()
+            continue
+        if written:
+            if written[-1]:
+                parts.append(separators[-1])
+            written[-1] = True
+        if isinstance(step.node, XmlText):
+            parts.append("".join(str(chunk) for chunk, _ in step.node.diff()))
+        elif _is_break(step.node):
+            parts.append("\n")
+        else:
+            blocks = step.children and all(
+                isinstance(child, XmlElement) and not _is_break(child) for child in step.children
+            )
+            separators.append("\n" if blocks else "")
+            written.append(False)
+    return "".join(parts)
+
+
+def _is_break(node: Node) -> bool:
+    return isinstance(node, XmlElement) and node.tag == HARD_BREAK

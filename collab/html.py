@@ -6,20 +6,26 @@ nodes; y-prosemirror stores each node as a ``Y.XmlElement`` named after the node
 (``{"strong": {}}``, ``{"link": {"href": ...}}``). Only the schema's nodes and marks
 become tags; text is escaped, and links and images keep only URLs with a harmless
 scheme, so the result is safe to show in a page.
+
+Nesting is bounded: elements deeper than ``MAX_DEPTH`` levels lose their tags (their
+text, line breaks, rules and images are kept), so a page never holds more nested
+elements than the door lets an update create (browsers cap nesting too: Chromium's
+parser flattens everything below 512 levels).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
+from collab.conf import conf
 from collab.content import RICH_TEXT_ROOT, has_root, text_of
+from collab.xml_tree import attributes_of, walk
 
 BLOCK_TAGS = {
     "paragraph": "p",
@@ -43,11 +49,29 @@ _IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20]")
 
 
 def to_html(doc: Doc[Any]) -> SafeString:
-    """The HTML of ``doc``'s rich text; a document without any, as preformatted text."""
+    """The HTML of ``doc``'s rich text; a document without any, as preformatted text.
+
+    Elements nested deeper than ``MAX_DEPTH`` levels are written without their tags.
+    """
     if not has_root(doc, RICH_TEXT_ROOT):
         return format_html("<pre>{}</pre>", text_of(doc))
+    max_depth = conf.MAX_DEPTH
+    parts: list[str] = []
+    closing: list[str] = []
+    for step in walk(doc.get(RICH_TEXT_ROOT, type=XmlFragment), into=_has_content):
+        node = step.node
+        if isinstance(node, XmlText):
+            parts.append(_text(node))
+        elif not step.entering:
+            parts.append(closing.pop())
+        elif not isinstance(node, XmlElement) or (step.depth > max_depth and _has_content(node)):
+            closing.append("")
+        else:
+            opening, close = _tags(node)
+            parts.append(opening)
+            closing.append(close)
     # Safe by construction: only known tags, escaped text, URLs with harmless schemes.
-    return mark_safe(_children(doc.get(RICH_TEXT_ROOT, type=XmlFragment)))  # noqa: S308
+    return mark_safe("".join(parts))  # noqa: S308
 
 
 def safe_url(url: object) -> str | None:
@@ -58,33 +82,31 @@ def safe_url(url: object) -> str | None:
     return url if scheme in SAFE_SCHEMES else None
 
 
-def _children(node: XmlFragment | XmlElement) -> str:
-    return "".join(_node(child) for child in node.children)
+def _has_content(element: XmlElement) -> bool:
+    """Whether the element's children are shown (not a rule, break or image)."""
+    return element.tag not in EMPTY_TAGS and element.tag != "image"
 
 
-def _node(node: XmlFragment | XmlElement | XmlText) -> str:
-    if isinstance(node, XmlText):
-        return _text(node)
-    if not isinstance(node, XmlElement):
-        return _children(node)
-    attributes = dict(cast("Iterable[tuple[str, Any]]", node.attributes))
-    tag = node.tag or ""
+def _tags(element: XmlElement) -> tuple[str, str]:
+    """The opening and closing tag of ``element``; empty for nodes outside the schema."""
+    attributes = attributes_of(element)
+    tag = element.tag or ""
     if tag in BLOCK_TAGS:
-        return f"<{BLOCK_TAGS[tag]}>{_children(node)}</{BLOCK_TAGS[tag]}>"
+        return f"<{BLOCK_TAGS[tag]}>", f"</{BLOCK_TAGS[tag]}>"
     if tag in EMPTY_TAGS:
-        return f"<{EMPTY_TAGS[tag]}>"
+        return f"<{EMPTY_TAGS[tag]}>", ""
     if tag == "heading":
         level = _whole_number(attributes.get("level"), default=1, low=1, high=6)
-        return f"<h{level}>{_children(node)}</h{level}>"
+        return f"<h{level}>", f"</h{level}>"
     if tag == "ordered_list":
         order = _whole_number(attributes.get("order"), default=1, low=0, high=2**31)
         start = f' start="{order}"' if order != 1 else ""
-        return f"<ol{start}>{_children(node)}</ol>"
+        return f"<ol{start}>", "</ol>"
     if tag == "code_block":
-        return f"<pre><code>{_children(node)}</code></pre>"
+        return "<pre><code>", "</code></pre>"
     if tag == "image":
-        return "<img" + _attributes(attributes, ("src", "alt", "title")) + ">"
-    return _children(node)
+        return "<img" + _attributes(attributes, ("src", "alt", "title")) + ">", ""
+    return "", ""
 
 
 def _text(node: XmlText) -> str:
