@@ -9,6 +9,8 @@ a new document the ``add`` permission. Every change goes through the document's 
 from __future__ import annotations
 
 import difflib
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -30,6 +32,7 @@ from django.views.decorators.http import require_POST
 
 from collab import content, documents, exports, signals, store, usage, versions
 from collab.conf import conf
+from collab.exceptions import CollabError
 from collab.html import to_html
 from collab.keys import validate_key
 from collab.models import Document, DocumentSnapshot
@@ -40,6 +43,11 @@ if TYPE_CHECKING:
     ModelAdmin = admin.ModelAdmin[Document]
 else:
     ModelAdmin = admin.ModelAdmin
+
+View = Callable[..., HttpResponse]
+
+UNREADABLE = "collab cannot read or change the content of this document:"
+"""Starts the message shown instead of content that fails collab's checks."""
 
 PRESENCE_ATTRIBUTE = "collab_presence"
 """Where the change list puts who is connected on each listed document."""
@@ -213,17 +221,25 @@ class DocumentAdmin(ModelAdmin):
     ) -> HttpResponse:
         """Add the live editor's mode (rich if the content is rich text) and a preview."""
         if obj is not None:
-            doc = documents.read(obj.key)
-            rich = content.has_root(doc, content.RICH_TEXT_ROOT)
-            context["collab_editor_mode"] = "rich" if rich else "plain"
-            context["collab_preview"] = content.text_of(doc)
+            try:
+                doc = documents.read(obj.key)
+            except CollabError as exc:
+                context["collab_editor_mode"] = "plain"
+                context["collab_preview"] = f"{UNREADABLE} {exc}."
+            else:
+                rich = content.has_root(doc, content.RICH_TEXT_ROOT)
+                context["collab_editor_mode"] = "rich" if rich else "plain"
+                context["collab_preview"] = content.text_of(doc)
             context["collab_export_formats"] = exports.EXPORT_FORMATS
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self) -> list[URLPattern]:
         """The admin's URLs plus versions, import and export."""
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
-        view = self.admin_site.admin_view
+
+        def view(handler: View) -> View:
+            return self.admin_site.admin_view(self._unless_unreadable(handler))
+
         version = "<path:object_id>/versions/<int:snapshot_id>/"
         return [
             path("import/", view(self.import_view), name=f"{prefix}_import"),
@@ -242,6 +258,25 @@ class DocumentAdmin(ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def _unless_unreadable(
+        self, handler: Callable[..., HttpResponse]
+    ) -> Callable[..., HttpResponse]:
+        """Answer content collab refuses to read or write with a message, not an error page.
+
+        A document stored before collab checked updates, or written into the database
+        directly, may hold content nested deeper than ``MAX_DEPTH`` or malformed.
+        """
+
+        @functools.wraps(handler)
+        def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return handler(request, *args, **kwargs)
+            except CollabError as exc:
+                self.message_user(request, f"{UNREADABLE} {exc}.", messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:collab_document_changelist"))
+
+        return answer
 
     def versions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """List the document's versions; a POST saves the content as a named version."""

@@ -11,6 +11,9 @@ from typing import Any
 
 from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 
+from collab.conf import conf
+from collab.exceptions import UpdateRejected
+from collab.update_format import read_update
 from collab.xml_tree import Node, attributes_of, to_xml, walk
 
 TEXT_ROOT = "content"
@@ -31,13 +34,25 @@ def has_root(doc: Doc[Any], name: str) -> bool:
 def load(*updates: bytes) -> Doc[Any]:
     """A pycrdt ``Doc`` holding ``updates`` (encoded Yjs updates), applied in order.
 
-    Applying them one by one is fast; applying their ``merge_updates`` is not when they
-    are many (pycrdt integrates an unsquashed merge of 1,000 updates in about 0.5 s).
+    Each update is read by :func:`collab.update_format.read_update` first: pycrdt
+    decodes JSON values recursively, and one nested deeper than ``MAX_DEPTH`` (stored
+    before collab checked updates, or written straight into the database) would crash
+    the process. Applying them one by one is fast; applying their ``merge_updates`` is
+    not when they are many (pycrdt integrates an unsquashed merge of 1,000 updates in
+    about 0.5 s).
+
+    Raises:
+        ProtocolError: An update is malformed (or pycrdt rejects it).
+        ContentRefused: An update holds a value nested deeper than ``MAX_DEPTH``.
     """
     doc: Doc[Any] = Doc()
     for update in updates:
         if update:
-            doc.apply_update(update)
+            read_update(update, conf.MAX_DEPTH)
+            try:
+                doc.apply_update(update)
+            except ValueError as exc:
+                raise UpdateRejected("update rejected by pycrdt") from exc
     return doc
 
 

@@ -16,7 +16,10 @@ from django.utils.html import format_html
 from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 
 from collab import content, documents, store
+from collab.conf import conf
+from collab.exceptions import CollabError, ContentRefused
 from collab.html import to_html
+from collab.replica import Replica
 
 ExportFormat = Literal["yjs", "text", "json", "html"]
 ImportFormat = Literal["yjs", "text"]
@@ -128,15 +131,22 @@ def text_update(text: str, *, rich: bool = False) -> bytes:
 
 
 def _check_update(data: bytes) -> bytes:
-    """``data`` if it is a Yjs update holding text or rich text, at any depth.
+    """``data`` if it is a Yjs update holding text or rich text that a room would accept.
 
-    Nothing here walks the content, so nesting costs nothing; checks of the update's
-    structure that must run before pycrdt parses it go before :func:`content.load`.
+    It goes through the same checks as an update from a client (see
+    :mod:`collab.replica`): nothing nested deeper than ``MAX_DEPTH``, nothing that
+    depends on updates the file lacks. Nothing here walks the content.
     """
+    replica = Replica(max_depth=conf.MAX_DEPTH, max_pending_bytes=0)
     try:
-        doc = content.load(data)
-    except ValueError as exc:
-        raise ImportRejected("The file is not a Yjs update that pycrdt can read.") from exc
+        replica.load([data] if data else [])
+    except ContentRefused as exc:
+        raise ImportRejected(f"The file cannot be imported: {exc}.") from exc
+    except CollabError as exc:
+        raise ImportRejected(f"The file is not a Yjs update that collab can read: {exc}.") from exc
+    if replica.pending_bytes:
+        raise ImportRejected("The file depends on updates it does not contain.")
+    doc = replica.doc
     if not (
         content.has_root(doc, content.TEXT_ROOT) or content.has_root(doc, content.RICH_TEXT_ROOT)
     ):

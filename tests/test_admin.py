@@ -532,7 +532,7 @@ def test_import_over_existing_document_needs_replace(admin_client: Client) -> No
 @pytest.mark.parametrize(
     ("name", "data", "error"),
     [
-        ("broken.yjs", b"this is not an update", "The file is not a Yjs update that pycrdt"),
+        ("broken.yjs", b"this is not an update", "The file is not a Yjs update that collab"),
         ("empty.yjs", b"\x00\x00", "The update holds no text"),
         ("latin.txt", "Grüße".encode("latin-1"), "The file is not UTF-8 text."),
     ],

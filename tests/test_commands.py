@@ -142,7 +142,7 @@ def test_import_replace(tmp_path: Path) -> None:
 def test_import_format_overrides_the_file_name(tmp_path: Path) -> None:
     source = tmp_path / "looks-binary.yjs"
     source.write_text("plain words")
-    with pytest.raises(CommandError, match="not a Yjs update that pycrdt can read"):
+    with pytest.raises(CommandError, match="not a Yjs update that collab can read"):
         run("collab_import", "words", str(source))
     run("collab_import", "words", str(source), "--format", "text")
     assert documents.read_text("words") == "plain words"

@@ -19,7 +19,7 @@ from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 
 from collab import content, documents
 from collab.conf import conf
-from collab.exports import export, prepare_import
+from collab.exports import ImportRejected, export, prepare_import
 from collab.html import to_html
 from tests.deep_content import (
     BOTTOM,
@@ -57,9 +57,12 @@ def replace_with_deep(depth: int) -> dict[str, str]:
     return content.to_json(target)
 
 
-def import_deep(key: str, depth: int) -> bool:
-    update = deep_rich_update(depth)
-    return prepare_import(key, update, "yjs", replace=False) == update
+def import_deep(key: str, depth: int) -> str:
+    try:
+        prepare_import(key, deep_rich_update(depth), "yjs", replace=False)
+    except ImportRejected as exc:
+        return str(exc)
+    return "imported"
 
 
 def read_deep(key: str) -> list[Any]:
@@ -109,7 +112,8 @@ def test_exports_of_deep_rich_text() -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("depth", [DEPTH, OVERFLOW_DEPTH])
 def test_import_of_deep_rich_text(depth: int) -> None:
-    assert call_isolated(import_deep, "imported-deep", depth) is True
+    """Refused like a client's update: deeper than MAX_DEPTH, and without crashing."""
+    assert "over 128 deep" in call_isolated(import_deep, "imported-deep", depth)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,14 +9,20 @@ import weakref
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
+from django.test import Client as DjangoClient
+from django.urls import reverse
 from pycrdt import Doc, Text
 
+from collab import documents
+from collab.admin import UNREADABLE
 from collab.close_codes import CloseCode
+from collab.exceptions import ContentRefused
+from collab.models import Document, DocumentSnapshot
 from collab.protocol import encode_update
 from collab.rooms import RoomRegistry
 from tests.hostile_updates import deep_value_update, half_valid_update, nested_elements_update
 from tests.stored import stored_text, wait_for_stored_text
-from tests.ws import connected
+from tests.ws import Client, connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,3 +111,59 @@ async def test_unloaded_rooms_are_collected(editor: User, rooms: RoomRegistry) -
     await asyncio.sleep(0.1)
     gc.collect()
     assert [ref() for ref in collected] == [None] * 10
+
+
+def store_snapshot(key: str, state: bytes) -> Document:
+    """Document ``key`` whose only state is ``state``, written straight to the database."""
+    document = Document.objects.create(key=key)
+    DocumentSnapshot.objects.create(document=document, state=state, last_update_id=0, name="v")
+    return document
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hostile_stored_content_is_refused_by_every_reader(admin_user: User) -> None:
+    """Stored before collab checked updates (or through the ORM): never given to pycrdt."""
+    document = store_snapshot("stored-hostile", deep_value_update(100_000))
+    with pytest.raises(ContentRefused):
+        documents.read_text("stored-hostile")
+    client = DjangoClient()
+    client.force_login(admin_user)
+    change = client.get(reverse("admin:collab_document_change", args=[document.pk]))
+    assert change.status_code == 200
+    assert UNREADABLE in change.content.decode()
+    for view, args in [
+        ("export", [document.pk, "json"]),
+        ("version", [document.pk, document.snapshots.get().pk]),
+        ("compare", [document.pk, document.snapshots.get().pk]),
+    ]:
+        response = client.get(reverse(f"admin:collab_document_{view}", args=args), follow=True)
+        shown = [str(message) for message in response.context["messages"]]
+        assert any(message.startswith(UNREADABLE) for message in shown), view
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_version_too_deep_to_restore_is_refused_with_a_message(admin_user: User) -> None:
+    with documents.edit("restore-deep", user=admin_user) as doc:
+        doc.get("content", type=Text).insert(0, "current")
+    document = Document.objects.get(key="restore-deep")
+    deep = DocumentSnapshot.objects.create(
+        document=document, state=nested_elements_update(1_000), last_update_id=0, name="deep"
+    )
+    client = DjangoClient()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:collab_document_restore", args=[document.pk, deep.pk]), follow=True
+    )
+    assert "over 128 deep" in response.content.decode()
+    assert documents.read_text("restore-deep") == "current"
+
+
+async def test_a_client_of_a_hostile_stored_document_is_refused_and_the_server_lives(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    await database_sync_to_async(store_snapshot)("stored-deep", deep_value_update(100_000))
+    assert await Client("stored-deep", editor).refused_with() == CloseCode.SERVER_ERROR
+    survivor = await connected("elsewhere", editor)
+    await survivor.edit("still here")
+    await wait_for_stored_text("elsewhere", "still here")
+    await survivor.disconnect()
