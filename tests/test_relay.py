@@ -22,7 +22,7 @@ from collab.models import Document
 from collab.protocol import SyncUpdate, decode_message, encode_awareness, encode_update
 from collab.relay import Relay, announce_deleted
 from collab.room import Room
-from tests.ws import RecordingPeer
+from tests.ws import RecordingPeer, states_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,7 +119,7 @@ async def test_updates_and_presence_cross_processes_once_per_process(
 
     presence = b"\x01\x05\x01\x02{}"
     await second.receive(remote[0], decode_message(encode_awareness(presence)))
-    await eventually(lambda: 5 in first.awareness.states)
+    await eventually(lambda: 5 in states_of(first.awareness))
 
 
 async def test_lost_messages_are_repaired_without_reconnecting(
