@@ -164,3 +164,33 @@ async def test_ids_beyond_max_awareness_clients_are_dropped(
     await sender.disconnect()
     assert states(await watcher.receive()) == {0: None, 1: None}
     await watcher.disconnect()
+
+
+async def test_the_server_state_reaches_everyone_and_is_renewed(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    with override_settings(COLLAB={"KEEPALIVE_INTERVAL": 0.2}):
+        present = await connected("server", editor)
+        room = rooms.get("server")
+        assert room is not None
+        server_id = room.doc.client_id
+        await room.set_server_presence({"saved": False})
+        first = await present.receive()
+        assert states(first) == {server_id: {"saved": False}}
+        joiner = Client("server", editor)
+        assert [states(message) for message in await joiner.connect()] == [
+            {server_id: {"saved": False}}
+        ]
+        renewal = await present.receive(timeout=1)
+        assert isinstance(first, AwarenessUpdate) and isinstance(renewal, AwarenessUpdate)
+        assert states(renewal) == {server_id: {"saved": False}}
+        assert renewal.entries[0].clock > first.entries[0].clock
+        await room.set_server_presence(None)
+        for _ in range(20):  # renewals and keepalives may come first
+            if states(await joiner.receive()) == {server_id: None}:
+                break
+        else:
+            pytest.fail("the server state was not cleared")
+        assert room.awareness.state_count == 0
+        await present.disconnect()
+        await joiner.disconnect()
