@@ -182,7 +182,8 @@ async def test_the_server_state_reaches_everyone_and_is_renewed(
             {server_id: {"saved": False}}
         ]
         renewal = await present.receive(timeout=1)
-        assert isinstance(first, AwarenessUpdate) and isinstance(renewal, AwarenessUpdate)
+        assert isinstance(first, AwarenessUpdate)
+        assert isinstance(renewal, AwarenessUpdate)
         assert states(renewal) == {server_id: {"saved": False}}
         assert renewal.entries[0].clock > first.entries[0].clock
         await room.set_server_presence(None)
