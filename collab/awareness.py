@@ -37,6 +37,7 @@ SERVER = object()
 """The owner of the server's own presence state."""
 
 NULL_STATE = encode_awareness_state(None)
+"""The state of a client that is gone."""
 
 
 @dataclass(slots=True)
