@@ -16,7 +16,7 @@ hand-encodes only what pycrdt lacks (auth and query-awareness).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -235,18 +235,32 @@ def _strict_json(raw: str, client_id: int) -> object:
         raise ProtocolError(f"awareness state of client {client_id} is not JSON") from exc
 
 
+def encode_awareness_state(state: object) -> bytes:
+    """Encode a presence state as compact JSON (``null`` for a client that is gone)."""
+    return json.dumps(state, separators=(",", ":"), allow_nan=False).encode()
+
+
+def encode_awareness_entry(client_id: int, clock: int, state: bytes) -> bytes:
+    """Encode one client's part of an awareness update; ``state`` is its encoded JSON."""
+    return write_var_uint(client_id) + write_var_uint(clock) + write_var_uint(len(state)) + state
+
+
+def join_awareness_entries(entries: Sequence[bytes]) -> bytes:
+    """An awareness update (the payload of a type-1 frame) made of encoded entries."""
+    return write_var_uint(len(entries)) + b"".join(entries)
+
+
 def encode_awareness_update(entries: Iterable[AwarenessEntry]) -> bytes:
     """Encode awareness entries as an awareness update (the payload of a type-1 frame).
 
     Each state is written as compact JSON, ``null`` for a client that is gone.
     """
-    entries = list(entries)
-    parts = [write_var_uint(len(entries))]
-    for entry in entries:
-        state = json.dumps(entry.state, separators=(",", ":"), allow_nan=False).encode()
-        parts += (write_var_uint(entry.client_id), write_var_uint(entry.clock))
-        parts += (write_var_uint(len(state)), state)
-    return b"".join(parts)
+    return join_awareness_entries(
+        [
+            encode_awareness_entry(e.client_id, e.clock, encode_awareness_state(e.state))
+            for e in entries
+        ]
+    )
 
 
 def encode_sync_step1(state_vector: bytes) -> bytes:

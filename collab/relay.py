@@ -136,8 +136,13 @@ class Relay:
             self._sending = None
 
     async def publish_awareness(self, payload: bytes) -> None:
-        """Send an awareness update to the other processes."""
-        await self._group_send({"type": "collab.awareness", "payload": payload})
+        """Send an awareness update to the other processes.
+
+        It carries the latest sequence number, as a heartbeat does: a receiver that
+        never heard from this room before learns of it from its first state, so even a
+        room that dies before its first heartbeat leaves no presence behind.
+        """
+        await self._group_send({"type": "collab.awareness", "seq": self._seq, "payload": payload})
 
     async def _group_send(self, message: dict[str, Any]) -> None:
         if not self.channel:
@@ -166,9 +171,11 @@ class Relay:
             await asyncio.sleep(conf.REPAIR_INTERVAL)
 
     def _forget_silent_senders(self) -> None:
+        """Forget senders not heard for a while, and the presence states they relayed."""
         cutoff = time.monotonic() - FORGET_SENDER_AFTER * conf.REPAIR_INTERVAL
         for sender in [s for s, (_, heard) in self._seen.items() if heard < cutoff]:
             del self._seen[sender]
+            self._room.forget_remote_awareness(sender)
 
     async def _receive_forever(self) -> None:
         while True:
@@ -195,7 +202,9 @@ class Relay:
         elif kind == "collab.heartbeat":
             await self._check_sequence(sender, message["seq"], is_update=False)
         elif kind == "collab.awareness":
-            self._room.apply_remote_awareness(message["payload"])
+            if sender not in self._seen:
+                await self._check_sequence(sender, message.get("seq", 0), is_update=False)
+            self._room.apply_remote_awareness(sender, message["payload"])
         elif kind == "collab.sync":
             missing = self._room.missing_for(message["state"])
             await self._send(sender, {"type": "collab.missing", "update": missing})

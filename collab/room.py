@@ -17,9 +17,10 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pycrdt import Awareness, Doc
+from pycrdt import Doc
 
 from collab import signals, store
+from collab.awareness import SERVER, AwarenessStates
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import DocumentLoadError, ProtocolError
@@ -63,10 +64,6 @@ EXIT_RETRY_TIMEOUT = 10.0
 STORAGE_FAILING: dict[str, Any] = {"collab": {"storage": "failing"}}
 """The server's presence state in a document while it cannot store that document's edits."""
 
-SERVER_PRESENCE_RENEWAL = 15.0
-"""Seconds between renewals of a server presence state: stock clients drop a remote
-state that was not renewed for 30 s."""
-
 PRESENCE_DEBOUNCE = 0.5
 """Seconds of join/leave activity gathered into one write of who is connected."""
 
@@ -104,10 +101,8 @@ class Room:
         self.key = key
         self.document_id = document_id
         self.replica = Replica(max_depth=conf.MAX_DEPTH, max_pending_bytes=conf.MAX_PENDING_BYTES)
-        self.awareness = Awareness(self.doc)
-        self.awareness.set_local_state(None)
-        self._peers: dict[Peer, set[int] | None] = {}
-        """Each connection, with the awareness client ids it controls (None until it has one)."""
+        self.awareness = AwarenessStates(key)
+        self._peers: set[Peer] = set()
         self._pending: list[bytes] = []
         self._store_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
@@ -124,7 +119,6 @@ class Room:
         """Log rows the last compaction had to keep (they wait for a missing row)."""
         self._failing_since: float | None = None
         self._failure_logged_at = 0.0
-        self._server_presence_set_at = 0.0
 
     @property
     def doc(self) -> Doc[Any]:
@@ -162,10 +156,10 @@ class Room:
 
     async def add_peer(self, peer: Peer) -> None:
         """Admit a connection and send it the server's sync step 1 and known presence."""
-        self._peers[peer] = None
+        self._peers.add(peer)
         peer.send_frame(encode_sync_step1(self.doc.get_state()))
-        if self.awareness.states:
-            peer.send_frame(self._awareness_frame(list(self.awareness.states)))
+        if self.awareness.state_count:
+            peer.send_frame(self._awareness_frame())
         if not peer.can_edit:
             peer.send_frame(READ_ONLY_FRAME)
         if self._keepalive_task is None:
@@ -176,14 +170,8 @@ class Room:
 
     async def remove_peer(self, peer: Peer) -> None:
         """Drop a connection and tell the others its presence states are gone."""
-        controlled = self._peers.pop(peer, None) or ()
-        gone = [client_id for client_id in controlled if client_id in self.awareness.states]
-        if gone:
-            self.awareness.remove_awareness_states(gone, "disconnect")
-            payload = self.awareness.encode_awareness_update(gone)
-            self._broadcast(encode_awareness(payload))
-            if self.relay is not None:
-                await self.relay.publish_awareness(payload)
+        self._peers.discard(peer)
+        await self._relay_awareness(self.awareness.remove_owner(peer))
         if not self._peers and self._keepalive_task is not None:
             self._keepalive_task.cancel()
             self._keepalive_task = None
@@ -214,7 +202,7 @@ class Room:
         elif isinstance(message, AwarenessUpdate):
             await self._receive_awareness(peer, message)
         elif isinstance(message, QueryAwareness):
-            peer.send_frame(self._awareness_frame(list(self.awareness.states)))
+            peer.send_frame(self._awareness_frame())
         elif isinstance(message, PermissionDenied):
             raise ProtocolError("auth messages are sent by the server only")
 
@@ -278,21 +266,6 @@ class Room:
         await in_worker_thread(store.record_presence)(self.document_id, PROCESS_ID, [])
         self.replica.close()
 
-    async def set_server_presence(self, state: dict[str, Any] | None) -> None:
-        """Set (or clear, with ``None``) the server's own presence state in this document.
-
-        The state is the awareness entry of client id ``self.doc.client_id``: every
-        local connection gets it now, every connection that joins later gets it with the
-        other states, and the rooms of this document in other processes relay it too.
-        Clients tell it from their peers by its ``"collab"`` field.
-        """
-        self.awareness.set_local_state(state)
-        self._server_presence_set_at = time.monotonic()
-        payload = self.awareness.encode_awareness_update([self.doc.client_id])
-        self._broadcast(encode_awareness(payload))
-        if self.relay is not None:
-            await self.relay.publish_awareness(payload)
-
     async def _stop_background(self) -> None:
         """Unlink from other processes and cancel the room's own tasks."""
         if self.relay is not None:
@@ -328,7 +301,7 @@ class Room:
                 return
 
     def _storing_failed(self, exc: Exception) -> bool:
-        """Log a failed write; return whether to send (or renew) the failing state.
+        """Log a failed write; return whether it is the first (the failing state is due).
 
         The first failure is logged as an ERROR with its traceback; while writes keep
         failing, one more ERROR line follows every :data:`FAILURE_LOG_INTERVAL` seconds.
@@ -354,7 +327,7 @@ class Room:
                 len(self._pending),
                 exc,
             )
-        return now - self._server_presence_set_at >= SERVER_PRESENCE_RENEWAL
+        return False
 
     def _storing_recovered(self) -> None:
         assert self._failing_since is not None
@@ -411,15 +384,37 @@ class Room:
         if delta is not None:
             self._accept(delta, exclude=None)
 
-    def apply_remote_awareness(self, payload: bytes) -> None:
-        """Apply presence states another process received and relay them to local peers.
+    def apply_remote_awareness(self, sender: str, payload: bytes) -> None:
+        """Apply presence states another process relayed and pass them on to local peers.
+
+        The states of client ids ``sender`` introduced are owned by ``sender``, so that
+        :meth:`forget_remote_awareness` can remove them when it goes away.
+
+        Args:
+            sender: The layer channel of the other process's room.
+            payload: The awareness update it relayed.
 
         Raises:
             ProtocolError: The payload is not a valid awareness update.
         """
-        decode_awareness_update(payload)
-        self.awareness.apply_awareness_update(payload, "remote")
-        self._broadcast(encode_awareness(payload))
+        accepted = self.awareness.apply(sender, decode_awareness_update(payload).entries)
+        if accepted is not None:
+            self._broadcast(encode_awareness(accepted))
+
+    def forget_remote_awareness(self, sender: str) -> None:
+        """Remove the presence states of another process that went silent, for local peers."""
+        removed = self.awareness.remove_owner(sender)
+        if removed is not None:
+            self._broadcast(encode_awareness(removed))
+
+    async def set_server_presence(self, state: dict[str, Any] | None) -> None:
+        """Set (or clear, with ``None``) the server's own presence state in this document.
+
+        It is sent to every connection, here and in other processes, under the client id
+        of the room's document, and renewed every ``KEEPALIVE_INTERVAL / 2`` seconds
+        while the room has connections, so that stock clients do not drop it.
+        """
+        await self._relay_awareness(self.awareness.set_state(SERVER, self.doc.client_id, state))
 
     def whole_update(self) -> bytes:
         """The whole document encoded as one update (encoded once per change).
@@ -469,26 +464,26 @@ class Room:
             self._flush_task = background(self._flush_soon())
 
     async def _receive_awareness(self, peer: Peer, message: AwarenessUpdate) -> None:
-        """Apply and relay presence states.
+        """Apply the entries of presence states ``peer`` owns and relay them.
 
-        A connection controls the client ids it introduced to the room; stock clients
-        also echo other clients' states, which does not make those ids theirs.
+        A connection owns the client ids it introduced to the room; stock clients also
+        echo other clients' states, which does not make those ids theirs (see
+        :mod:`collab.awareness`).
         """
-        controlled = self._peers[peer]
-        if controlled is None:
-            controlled = self._peers[peer] = set()
-        for entry in message.entries:
-            if entry.state is None:
-                controlled.discard(entry.client_id)
-            elif entry.client_id not in self.awareness.states:
-                controlled.add(entry.client_id)
-        self.awareness.apply_awareness_update(message.payload, peer)
-        self._broadcast(encode_awareness(message.payload), exclude=peer)
-        if self.relay is not None:
-            await self.relay.publish_awareness(message.payload)
+        accepted = self.awareness.apply(peer, message.entries, conf.MAX_AWARENESS_CLIENTS)
+        await self._relay_awareness(accepted, exclude=peer)
 
-    def _awareness_frame(self, client_ids: list[int]) -> bytes:
-        return encode_awareness(self.awareness.encode_awareness_update(client_ids))
+    async def _relay_awareness(self, payload: bytes | None, exclude: Peer | None = None) -> None:
+        """Send an accepted awareness update to local peers and other processes."""
+        if payload is None:
+            return
+        self._broadcast(encode_awareness(payload), exclude=exclude)
+        if self.relay is not None:
+            await self.relay.publish_awareness(payload)
+
+    def _awareness_frame(self) -> bytes:
+        """An awareness frame with every presence state the room knows."""
+        return encode_awareness(self.awareness.everything())
 
     def _broadcast(self, frame: bytes, exclude: Peer | None = None) -> None:
         for peer in self._peers:
@@ -535,10 +530,14 @@ class Room:
                 logger.exception("collab: recording presence on %r failed", self.key)
 
     async def _keep_alive(self) -> None:
-        """Send silent connections a no-op frame so stock clients don't time out."""
+        """Send silent connections a no-op frame so stock clients don't time out.
+
+        The server's own presence state is renewed on the same beat.
+        """
         while True:
             half = conf.KEEPALIVE_INTERVAL / 2
             await asyncio.sleep(half)
+            await self._relay_awareness(self.awareness.renew(SERVER))
             for peer in list(self._peers):
                 if peer.idle_for() >= half:
                     peer.send_frame(KEEPALIVE_FRAME)

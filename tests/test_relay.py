@@ -19,10 +19,18 @@ from pycrdt import Doc, Text
 
 from collab.close_codes import CloseCode
 from collab.models import Document
-from collab.protocol import SyncUpdate, decode_message, encode_awareness, encode_update
-from collab.relay import Relay, announce_deleted
+from collab.protocol import (
+    AwarenessEntry,
+    AwarenessUpdate,
+    SyncUpdate,
+    decode_message,
+    encode_awareness,
+    encode_awareness_update,
+    encode_update,
+)
+from collab.relay import FORGET_SENDER_AFTER, Relay, announce_deleted, group_name
 from collab.room import Room
-from tests.ws import RecordingPeer
+from tests.ws import RecordingPeer, states_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,7 +127,7 @@ async def test_updates_and_presence_cross_processes_once_per_process(
 
     presence = b"\x01\x05\x01\x02{}"
     await second.receive(remote[0], decode_message(encode_awareness(presence)))
-    await eventually(lambda: 5 in first.awareness.states)
+    await eventually(lambda: 5 in states_of(first.awareness))
 
 
 async def test_lost_messages_are_repaired_without_reconnecting(
@@ -160,3 +168,66 @@ async def test_deletion_closes_the_document_in_every_process(
     await eventually(
         lambda: CLOSED[id(first)] == CLOSED[id(second)] == [CloseCode.DOCUMENT_DELETED]
     )
+
+
+def presence_frame(client_id: int, clock: int, state: object) -> bytes:
+    return encode_awareness(encode_awareness_update([AwarenessEntry(client_id, clock, state)]))
+
+
+def last_states(peer: RecordingPeer) -> dict[int, object]:
+    """The states the last awareness frame ``peer`` got carried (keepalives aside)."""
+    updates = [m for m in peer.messages() if isinstance(m, AwarenessUpdate) and m.entries]
+    return {entry.client_id: entry.state for entry in updates[-1].entries} if updates else {}
+
+
+async def test_presence_of_a_process_that_went_silent_is_removed(
+    two_rooms: tuple[Room, Room], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = two_rooms
+    watcher, present = RecordingPeer(), RecordingPeer()
+    await first.add_peer(watcher)
+    await second.add_peer(present)
+    await second.receive(present, decode_message(presence_frame(5, 1, {"name": "P"})))
+    await eventually(lambda: last_states(watcher) == {5: {"name": "P"}})
+
+    assert second.relay is not None
+    silenced = second.relay
+    killed = time.monotonic()
+
+    async def killed_send(message: dict[str, Any]) -> None:
+        """The process is gone: nothing it would send arrives."""
+
+    monkeypatch.setattr(silenced, "_group_send", killed_send)
+    monkeypatch.setattr(silenced, "_send", lambda channel, message: killed_send(message))
+    await eventually(lambda: last_states(watcher) == {5: None}, within=4)
+    assert time.monotonic() - killed <= (FORGET_SENDER_AFTER + 2) * 0.2 + 0.5
+    assert first.awareness.client_count == 0
+
+
+async def test_a_process_heard_only_through_presence_is_forgotten_too(
+    two_rooms: tuple[Room, Room], layer: BaseChannelLayer
+) -> None:
+    """A process killed before its first heartbeat leaves no state behind."""
+    first, _ = two_rooms
+    watcher = RecordingPeer()
+    await first.add_peer(watcher)
+    payload = encode_awareness_update([AwarenessEntry(6, 1, {"name": "short-lived"})])
+    message = {"type": "collab.awareness", "seq": 0, "payload": payload}
+    await layer.group_send(group_name("shared"), {**message, "from": "specific.gone!1"})
+    await eventually(lambda: last_states(watcher) == {6: {"name": "short-lived"}})
+    await eventually(lambda: last_states(watcher) == {6: None}, within=4)
+
+
+async def test_another_process_cannot_take_a_local_connections_id(
+    two_rooms: tuple[Room, Room],
+) -> None:
+    first, _ = two_rooms
+    local, watcher = RecordingPeer(), RecordingPeer()
+    await first.add_peer(local)
+    await first.add_peer(watcher)
+    await first.receive(local, decode_message(presence_frame(7, 1, {"name": "here"})))
+    seen = len(watcher.frames)
+    payload = encode_awareness_update([AwarenessEntry(7, 9, {"name": "elsewhere"})])
+    first.apply_remote_awareness("specific.other!2", payload)
+    assert states_of(first.awareness) == {7: {"name": "here"}}
+    assert len(watcher.frames) == seen

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -146,11 +147,12 @@ async def test_a_long_outage_is_logged_and_renewed_at_intervals(
     outage: Outage,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
 ) -> None:
-    """Stock clients drop a presence state not renewed for 30 s: it is renewed while
-    the outage lasts, and the ERROR line comes again now and then."""
+    """Stock clients drop a presence state not renewed for 30 s: it is renewed (on the
+    keepalive beat) while the outage lasts, and the ERROR line comes again now and then."""
     monkeypatch.setattr(room_module, "FAILURE_LOG_INTERVAL", 0.2)
-    monkeypatch.setattr(room_module, "SERVER_PRESENCE_RENEWAL", 0.2)
+    settings.COLLAB = {**settings.COLLAB, "KEEPALIVE_INTERVAL": 0.4}
     writer = await connected("long-outage", editor)
     room = rooms.get("long-outage")
     assert room is not None

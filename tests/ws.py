@@ -8,12 +8,14 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from pycrdt import Doc, Text
 
+from collab.awareness import AwarenessStates
 from collab.close_codes import CloseCode
 from collab.protocol import (
     Message,
     SyncStep1,
     SyncStep2,
     SyncUpdate,
+    decode_awareness_update,
     decode_message,
     encode_sync_step1,
     encode_sync_step2,
@@ -22,6 +24,12 @@ from collab.protocol import (
 from collab.routing import websocket_urlpatterns
 
 application = URLRouter(websocket_urlpatterns)
+
+
+def states_of(awareness: AwarenessStates) -> dict[int, object]:
+    """The presence states ``awareness`` holds, decoded, by client id."""
+    update = decode_awareness_update(awareness.everything())
+    return {entry.client_id: entry.state for entry in update.entries}
 
 
 class RecordingPeer:

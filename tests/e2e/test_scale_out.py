@@ -36,9 +36,12 @@ class Cluster:
 
 
 def start_cluster(
-    request: pytest.FixtureRequest, redis_url: str, driver: NodeDriver
+    request: pytest.FixtureRequest,
+    redis_url: str,
+    driver: NodeDriver,
+    settings_module: str = "tests.settings",
 ) -> Iterator[Cluster]:
-    env = server_env("tests.settings", redis_url)
+    env = server_env(settings_module, redis_url)
     daphne = ServerProcess(env, artifact(request, "daphne.log"), kind="daphne")
     uvicorn = ServerProcess(env, artifact(request, "uvicorn.log"), kind="uvicorn")
     daphne.start()
