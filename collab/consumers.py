@@ -20,7 +20,7 @@ from collab.conf import conf
 from collab.exceptions import CollabError
 from collab.identity import connection_user
 from collab.models import Document
-from collab.outbox import Outbox, send_or_hold
+from collab.outbox import Outbox, daphne_backlog, send_or_hold
 from collab.permissions import Access, authorize
 from collab.protocol import QueryAwareness, SyncStep1, decode_message
 from collab.rate_limit import RateLimiter
@@ -48,6 +48,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     room: Room | None = None
     _outbox: Outbox | None = None
     _closing: asyncio.Task[None] | None = None
+    _backlog: Callable[[], int] | None = None
+    """Bytes daphne holds for this connection (None under other servers)."""
     _deferred: dict[type[StateRequest], StateRequest] | None = None
     """The latest request of each kind over the budget, answered when the budget renews."""
 
@@ -70,6 +72,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
+        self._backlog = daphne_backlog(send)
         try:
             while True:
                 await self.dispatch(await receive())
@@ -170,8 +173,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """Send one binary frame (the room's way to reach this connection), never waiting.
 
         A frame the server does not take at once waits in this connection's outbox, so
-        a client that stops reading holds up nobody else. A connection the server already
-        closed (a broadcast racing a disconnect or a shutdown) drops the frame.
+        a client that stops reading holds up nobody else. daphne takes every frame at
+        once and buffers what the client does not read, so there the bytes it holds are
+        counted instead. A connection the server already closed (a broadcast racing a
+        disconnect or a shutdown) drops the frame.
         """
         self._last_sent = time.monotonic()
         if self._outbox is not None:
@@ -180,15 +185,24 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self._outbox = Outbox(
                 self.base_send, held, conf.MAX_OUTBOX_BYTES, self._fell_behind, self._caught_up
             )
+        elif (
+            self._backlog is not None
+            and self._closing is None
+            and self._backlog() > conf.MAX_OUTBOX_BYTES
+        ):
+            self._fell_behind()
 
     def _caught_up(self) -> None:
         """Everything held back went out: later frames are sent at once again."""
         self._outbox = None
 
     def _fell_behind(self) -> None:
-        """More than ``MAX_OUTBOX_BYTES`` wait for this client: close it (it resyncs later)."""
-        assert self._outbox is not None
-        reason = f"client not reading: over {self._outbox.limit} bytes waiting"
+        """More than ``MAX_OUTBOX_BYTES`` wait for this client: close it (it resyncs later).
+
+        Under daphne the close frame waits behind those bytes; if the client does not
+        read it, autobahn drops the TCP connection one second after sending it.
+        """
+        reason = f"client not reading: over {conf.MAX_OUTBOX_BYTES} bytes waiting"
         self._closing = background(self._refuse(CloseCode.CLIENT_TOO_SLOW, reason))
 
     async def close_with(self, code: CloseCode) -> None:
