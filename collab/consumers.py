@@ -243,3 +243,24 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         room, self.room = self.room, None
         if room is not None:
             await get_registry().leave(room, self)
+
+
+async def refuse_unmatched_path(
+    scope: dict[str, Any],
+    receive: Callable[[], Awaitable[dict[str, Any]]],
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
+    """Refuse a websocket whose path no route matched: accept it and close with 4404.
+
+    A plain ASGI application, cheap to run: stock clients retry a refused connection
+    every few hundred milliseconds. It logs one short line (at INFO), without a traceback.
+    """
+    if (await receive())["type"] != "websocket.connect":
+        return
+    logger.info(
+        "collab: no websocket route for %r; closing with %d",
+        scope.get("path", "")[:100],
+        CloseCode.NOT_FOUND,
+    )
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": int(CloseCode.NOT_FOUND)})
