@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_PENDING_BYTES": 4 * 1024 * 1024,
     "MAX_AWARENESS_STATE_BYTES": 32 * 1024,
     "MAX_AWARENESS_CLIENTS": 4,
+    "STATE_REQUEST_LIMIT": 5,
+    "STATE_REQUEST_PERIOD": 10.0,
 }
 
 
@@ -154,6 +156,16 @@ class Settings:
     def MAX_AWARENESS_CLIENTS(self) -> int:
         """Presence client ids one connection may introduce."""
         return cast(int, self._get("MAX_AWARENESS_CLIENTS"))
+
+    @property
+    def STATE_REQUEST_LIMIT(self) -> int:
+        """Sync step 1 and query-awareness requests answered per :attr:`STATE_REQUEST_PERIOD`."""
+        return cast(int, self._get("STATE_REQUEST_LIMIT"))
+
+    @property
+    def STATE_REQUEST_PERIOD(self) -> float:
+        """Seconds of the window in which :attr:`STATE_REQUEST_LIMIT` requests are answered."""
+        return float(self._get("STATE_REQUEST_PERIOD"))
 
 
 conf = Settings()

@@ -20,15 +20,19 @@ from collab.conf import conf
 from collab.exceptions import CollabError
 from collab.identity import connection_user
 from collab.models import Document
-from collab.outbox import Outbox, send_or_hold
+from collab.outbox import Outbox, daphne_backlog, send_or_hold
 from collab.permissions import Access, authorize
-from collab.protocol import decode_message
+from collab.protocol import QueryAwareness, SyncStep1, decode_message
 from collab.rate_limit import RateLimiter
 from collab.room import Room
 from collab.rooms import get_registry
 from collab.tasks import background
 
 logger = logging.getLogger(__name__)
+
+StateRequest = SyncStep1 | QueryAwareness
+"""A request answered with a whole state: what the document has that the client lacks,
+or every presence state. A frame of 1 to 4 bytes, so throttled per connection."""
 
 
 class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
@@ -44,6 +48,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     room: Room | None = None
     _outbox: Outbox | None = None
     _closing: asyncio.Task[None] | None = None
+    _backlog: Callable[[], int] | None = None
+    """Bytes daphne holds for this connection (None under other servers)."""
+    _deferred: dict[type[StateRequest], StateRequest] | None = None
+    """The latest request of each kind over the budget, answered when the budget renews."""
 
     async def __call__(
         self,
@@ -64,6 +72,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
+        self._backlog = daphne_backlog(send)
         try:
             while True:
                 await self.dispatch(await receive())
@@ -91,15 +100,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.key: str = self.scope["url_route"]["kwargs"]["key"]
         self._last_sent = time.monotonic()
         self._limiter = RateLimiter(conf.RATE_LIMIT_MESSAGES, conf.RATE_LIMIT_PERIOD)
+        self._state_requests = RateLimiter(conf.STATE_REQUEST_LIMIT, conf.STATE_REQUEST_PERIOD)
         await self.accept()
         try:
             access, document = await database_sync_to_async(self._authorize)()
             self.can_edit = access is Access.EDIT
             self.room = await get_registry().join(self.key, document.pk, self)
-        except CollabError as exc:
-            await self._refuse(exc.close_code, exc)
         except Exception as exc:
-            await self._refuse(CloseCode.SERVER_ERROR, exc)
+            await self._fail(exc)
 
     def _authorize(self) -> tuple[Access, Document]:
         """Find the connection's user and what it may do with the document (blocking)."""
@@ -108,7 +116,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         return authorize(user, self.key)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """Check one frame against the limits, decode it and give it to the room."""
+        """Check one frame against the limits, decode it and give it to the room.
+
+        Sync step 1 and query-awareness requests over ``STATE_REQUEST_LIMIT`` per
+        ``STATE_REQUEST_PERIOD`` are not refused but answered later, once per kind.
+        """
         if self.room is None:
             return
         if bytes_data is None:
@@ -119,11 +131,39 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             await self._refuse(CloseCode.RATE_LIMITED, "rate limit exceeded")
         else:
             try:
-                await self.room.receive(self, decode_message(bytes_data))
-            except CollabError as exc:
-                await self._refuse(exc.close_code, exc)
+                message = decode_message(bytes_data)
+                if isinstance(message, StateRequest) and not self._state_requests.allow():
+                    self._defer(message)
+                else:
+                    await self.room.receive(self, message)
             except Exception as exc:
-                await self._refuse(CloseCode.SERVER_ERROR, exc)
+                await self._fail(exc)
+
+    def _defer(self, request: StateRequest) -> None:
+        """Answer ``request`` when the budget renews; a later request of its kind replaces it.
+
+        A later sync step 1 carries the newer state vector, so only it needs an answer.
+        """
+        if self._deferred is None:
+            self._deferred = {}
+            delay = self._state_requests.renews_in()
+            logger.debug(
+                "collab: %r: state requests over budget, answered in %.1f s", self.key, delay
+            )
+            background(self._answer_deferred(delay))
+        self._deferred[type(request)] = request
+
+    async def _answer_deferred(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        requests, self._deferred = self._deferred or {}, None
+        for request in requests.values():
+            if self.room is None:
+                return
+            self._state_requests.allow()  # each answer counts against the new window
+            try:
+                await self.room.receive(self, request)
+            except Exception as exc:
+                await self._fail(exc)
 
     async def disconnect(self, code: int) -> None:
         """Leave the room, so the others learn this connection's presence is gone."""
@@ -133,8 +173,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """Send one binary frame (the room's way to reach this connection), never waiting.
 
         A frame the server does not take at once waits in this connection's outbox, so
-        a client that stops reading holds up nobody else. A connection the server already
-        closed (a broadcast racing a disconnect or a shutdown) drops the frame.
+        a client that stops reading holds up nobody else. daphne takes every frame at
+        once and buffers what the client does not read, so there the bytes it holds are
+        counted instead. A connection the server already closed (a broadcast racing a
+        disconnect or a shutdown) drops the frame.
         """
         self._last_sent = time.monotonic()
         if self._outbox is not None:
@@ -143,15 +185,24 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self._outbox = Outbox(
                 self.base_send, held, conf.MAX_OUTBOX_BYTES, self._fell_behind, self._caught_up
             )
+        elif (
+            self._backlog is not None
+            and self._closing is None
+            and self._backlog() > conf.MAX_OUTBOX_BYTES
+        ):
+            self._fell_behind()
 
     def _caught_up(self) -> None:
         """Everything held back went out: later frames are sent at once again."""
         self._outbox = None
 
     def _fell_behind(self) -> None:
-        """More than ``MAX_OUTBOX_BYTES`` wait for this client: close it (it resyncs later)."""
-        assert self._outbox is not None
-        reason = f"client not reading: over {self._outbox.limit} bytes waiting"
+        """More than ``MAX_OUTBOX_BYTES`` wait for this client: close it (it resyncs later).
+
+        Under daphne the close frame waits behind those bytes; if the client does not
+        read it, autobahn drops the TCP connection one second after sending it.
+        """
+        reason = f"client not reading: over {conf.MAX_OUTBOX_BYTES} bytes waiting"
         self._closing = background(self._refuse(CloseCode.CLIENT_TOO_SLOW, reason))
 
     async def close_with(self, code: CloseCode) -> None:
@@ -161,6 +212,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     def idle_for(self) -> float:
         """Seconds since this connection was last sent a frame."""
         return time.monotonic() - self._last_sent
+
+    async def _fail(self, exc: Exception) -> None:
+        """Close with the code of a :class:`CollabError`, or 4500 for anything else."""
+        code = exc.close_code if isinstance(exc, CollabError) else CloseCode.SERVER_ERROR
+        await self._refuse(code, exc)
 
     async def _refuse(self, code: CloseCode, reason: object) -> None:
         """Log why, leave the room, and close with ``code``.
@@ -187,3 +243,24 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         room, self.room = self.room, None
         if room is not None:
             await get_registry().leave(room, self)
+
+
+async def refuse_unmatched_path(
+    scope: dict[str, Any],
+    receive: Callable[[], Awaitable[dict[str, Any]]],
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
+    """Refuse a websocket whose path no route matched: accept it and close with 4404.
+
+    A plain ASGI application, cheap to run: stock clients retry a refused connection
+    every few hundred milliseconds. It logs one short line (at INFO), without a traceback.
+    """
+    if (await receive())["type"] != "websocket.connect":
+        return
+    logger.info(
+        "collab: no websocket route for %r; closing with %d",
+        scope.get("path", "")[:100],
+        CloseCode.NOT_FOUND,
+    )
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": int(CloseCode.NOT_FOUND)})

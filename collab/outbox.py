@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator
+from functools import partial
 from typing import Any, NamedTuple
 
 from collab.tasks import background
@@ -147,3 +148,28 @@ def _message(frame: bytes) -> dict[str, Any]:
 
 def _dropped(exc: BaseException) -> None:
     logger.debug("collab: frame for a closed connection dropped: %r", exc)
+
+
+def daphne_backlog(send: Send) -> Callable[[], int] | None:
+    """How to count the bytes daphne holds for a connection; None under other servers.
+
+    daphne's ``send`` never waits: it hands each frame to Twisted, which buffers what the
+    client does not read without limit, so an :class:`Outbox` never forms there. This
+    is the one place that relies on daphne's and Twisted's internals (daphne 4.2,
+    Twisted 26): daphne passes ``functools.partial(server.handle_reply, protocol)`` as
+    ``send``; the protocol's ``transport`` (or, under TLS, the transport it wraps) is a
+    Twisted ``FileDescriptor``, whose unsent bytes are ``dataBuffer[offset:]`` plus
+    ``_tempDataLen``. A ``send`` that does not look like that gives None, so servers
+    this does not recognise are left alone.
+
+    Returns:
+        A callable giving the bytes waiting in Twisted for this connection, or None.
+    """
+    protocol = send.args[0] if isinstance(send, partial) and send.args else None
+    transport = getattr(protocol, "transport", None)
+    while transport is not None and not hasattr(transport, "_tempDataLen"):
+        transport = getattr(transport, "transport", None)
+    if transport is None or not hasattr(transport, "dataBuffer"):
+        return None
+    buffered = transport
+    return lambda: len(buffered.dataBuffer) - buffered.offset + buffered._tempDataLen

@@ -16,6 +16,7 @@ hand-encodes only what pycrdt lacks (auth and query-awareness).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -227,10 +228,21 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} does not fit a double")
+    return value
+
+
 def _strict_json(raw: str, client_id: int) -> object:
-    """Parse an awareness state as ``JSON.parse`` would: no ``NaN``, no ``Infinity``."""
+    """Parse an awareness state as JSON every client can read back.
+
+    No ``NaN`` or ``Infinity`` (``JSON.parse`` rejects them), and no number beyond a
+    double (``1e999``), which would come back out as ``Infinity``.
+    """
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"awareness state of client {client_id} is not JSON") from exc
 

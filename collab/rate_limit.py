@@ -1,4 +1,4 @@
-"""A per-connection limit on how many frames arrive per period."""
+"""Per-connection limits on how often something may happen per period."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import time
 
 
 class RateLimiter:
-    """Fixed-window counter: at most ``limit`` events per ``period`` seconds."""
+    """Fixed-window counter: at most ``limit`` events per ``period`` seconds.
+
+    A window starts with the limiter, and a new one with the first event after the
+    previous window ended.
+    """
 
     __slots__ = ("_count", "_limit", "_period", "_window_start")
 
@@ -24,3 +28,7 @@ class RateLimiter:
             self._count = 0
         self._count += 1
         return self._count <= self._limit
+
+    def renews_in(self) -> float:
+        """Seconds until the current window ends (0 if it already has)."""
+        return max(0.0, self._window_start + self._period - time.monotonic())

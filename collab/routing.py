@@ -5,11 +5,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import URLPattern, re_path
 
 from collab.conf import conf
-from collab.consumers import DocumentConsumer
+from collab.consumers import DocumentConsumer, refuse_unmatched_path
 from collab.keys import KEY_PATTERN
+
+_refuse: Any = refuse_unmatched_path
+"""Channels' ``URLRouter`` routes to ASGI applications; django-stubs types ``re_path``
+for views only."""
 
 websocket_urlpatterns: list[URLPattern] = [
     re_path(
@@ -17,4 +23,12 @@ websocket_urlpatterns: list[URLPattern] = [
         DocumentConsumer.as_asgi(),
         name="collab-document",
     ),
+    re_path(rf"^{conf.ROUTE_PREFIX}", _refuse, name="collab-no-document"),
 ]
+"""The document route, then a route that refuses (with 4404) any other path under
+``ROUTE_PREFIX``: one that is not a valid document key."""
+
+unmatched_path_route: URLPattern = re_path(r"", _refuse, name="collab-unmatched")
+"""Matches every path: put it last in your websocket ``URLRouter``, so that a path no
+route matches is refused with 4404 instead of raising an error that the server logs
+with a traceback and answers with HTTP 500."""

@@ -20,6 +20,8 @@ import collab.routing  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(collab.routing.websocket_urlpatterns)),
+        "websocket": AllowedHostsOriginValidator(
+            URLRouter([*collab.routing.websocket_urlpatterns, collab.routing.unmatched_path_route])
+        ),
     }
 )

@@ -70,6 +70,8 @@ def test_e003_invalid_settings() -> None:
         {"REPAIR_INTERVAL": 0},
         {"CHANNEL_LAYER": "elsewhere"},
         {"CHANNEL_LAYER": None},
+        {"STATE_REQUEST_LIMIT": 2.5},
+        {"STATE_REQUEST_PERIOD": 0},
     ]
     for collab in cases:
         with override_settings(COLLAB=collab):

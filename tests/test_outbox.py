@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from django.test import override_settings
 
 from collab.close_codes import CloseCode
 from collab.consumers import DocumentConsumer
+from collab.outbox import daphne_backlog
 
 
 class Server:
@@ -115,3 +117,11 @@ async def test_frames_for_a_gone_connection_are_dropped_quietly() -> None:
     server.gone = False
     connection.send_frame(b"again")
     assert server.sent == [b"again"]
+
+
+async def test_bytes_held_by_servers_other_than_daphne_are_not_counted() -> None:
+    """Only daphne's send (a partial over a protocol with a Twisted transport) is read."""
+    server = Server()
+    assert daphne_backlog(server.send) is None
+    assert daphne_backlog(functools.partial(Server.send, server)) is None
+    assert daphne_backlog(functools.partial(server.send)) is None

@@ -132,6 +132,14 @@ class ServerProcess(LocalEndpoint):
         self._end(signal.SIGKILL)
 
     @property
+    def resident_bytes(self) -> int:
+        """The server process's resident memory (``VmRSS`` in ``/proc/<pid>/status``)."""
+        assert self._process is not None, "the server was never started"
+        status = Path(f"/proc/{self._process.pid}/status").read_text()
+        (kib,) = (line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
+        return int(kib) * 1024
+
+    @property
     def running(self) -> bool:
         """Whether the server process is alive."""
         return self._process is not None and self._process.poll() is None

@@ -1,12 +1,18 @@
-"""A client that stops reading holds up nobody else (uvicorn holds its sends back)."""
+"""A client that stops reading holds up nobody else and is closed, on every server:
+uvicorn holds its sends back, daphne buffers them in Twisted."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from django.contrib.auth.models import User
 
 from collab.close_codes import CloseCode
-from tests.e2e.node import Clients
+from collab.protocol import EMPTY_STATE_VECTOR, encode_sync_step1
+from tests.e2e.node import Clients, session_cookie
+from tests.e2e.raw_client import RawClient
+from tests.e2e.server import ServerProcess
 from tests.e2e.waiting import wait_until
 from tests.stored import wait_until_stored
 
@@ -19,17 +25,32 @@ EDITS = 100
 """10 MB in all: more than the kernel's socket buffers and uvicorn's own buffer absorb
 for a client that does not read (about 4 MB here), plus the 512 KiB outbox limit."""
 
+ABNORMAL_CLOSURE = 1006
+"""What a client reports when the connection ended without a close frame."""
 
-@pytest.fixture
-def server_kind() -> str:
-    """uvicorn holds sends back for a client that does not read (daphne buffers them)."""
-    return "uvicorn"
+ATTACK_SECONDS = 20.0
+"""How long the attacker may ask for the document before it must have been closed."""
+
+REQUESTS_PER_SECOND = 150
+"""Below the default rate limit (200 frames per second), which would close it first."""
+
+RSS_GROWTH_LIMIT = 64 * 1024 * 1024
+"""What the attack may add to the server's resident memory. Unbounded, daphne grew by
+about 15 MB per second of it (100 KB answers at 150 requests per second)."""
+
+
+@pytest.fixture(params=["uvicorn", "daphne"])
+def server_kind(request: pytest.FixtureRequest) -> str:
+    """Both servers: uvicorn holds sends back, daphne never does."""
+    return str(request.param)
 
 
 @pytest.mark.parametrize(
     "server", ["tests.e2e.small_outbox_settings"], ids=["512KiB-outbox"], indirect=True
 )
-def test_a_stalled_client_is_closed_and_holds_up_nobody(clients: Clients, editor: User) -> None:
+def test_a_stalled_client_is_closed_and_holds_up_nobody(
+    clients: Clients, server: ServerProcess, editor: User
+) -> None:
     stalled = clients.open_raw("stall", editor)
     stalled.wait(lambda raw: raw["received"] > 0, "sync step 1 from the server")
     stalled.pause()
@@ -43,5 +64,42 @@ def test_a_stalled_client_is_closed_and_holds_up_nobody(clients: Clients, editor
         lambda: f"the reader has {reader.length} of {EDITS * CHUNK} characters",
     )
     stalled.resume()
-    assert stalled.wait_closed(timeout=30.0) == CloseCode.CLIENT_TOO_SLOW
+    closed_with = stalled.wait_closed(timeout=30.0)
+    assert "4504 CLIENT_TOO_SLOW" in server.log_text()
+    if server.kind == "uvicorn":
+        assert closed_with == CloseCode.CLIENT_TOO_SLOW
+    else:  # daphne dropped the connection when the client did not answer the close
+        assert closed_with in (CloseCode.CLIENT_TOO_SLOW, ABNORMAL_CLOSURE)
     wait_until_stored("stall", writer.text, timeout=20.0)
+
+
+@pytest.mark.parametrize(
+    "server", ["tests.e2e.unthrottled_settings"], ids=["512KiB-unthrottled"], indirect=True
+)
+def test_asking_for_the_document_forever_without_reading_is_closed(
+    clients: Clients, server: ServerProcess, editor: User
+) -> None:
+    """Sync step 1 over and over, never reading: memory stays bounded, the others sync."""
+    writer = clients.open("amplify", editor)
+    writer.insert(0, "x" * CHUNK)
+    watcher = clients.open("amplify", editor)
+    watcher.wait(lambda snapshot: len(snapshot["text"]) == CHUNK, "the document")
+    headers = {"Origin": server.origin, "Cookie": session_cookie(editor)}
+    attacker = RawClient(server.port, "/ws/collab/amplify", headers)
+    before = peak = server.resident_bytes
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < ATTACK_SECONDS:
+            attacker.send(encode_sync_step1(EMPTY_STATE_VECTOR))
+            peak = max(peak, server.resident_bytes)
+            time.sleep(1 / REQUESTS_PER_SECOND)
+    except OSError:  # the server dropped the connection
+        pass
+    closed_with = attacker.read_until_closed(timeout=10.0)
+    attacker.close()
+    writer.insert(CHUNK, "!")
+    watcher.wait(lambda snapshot: snapshot["text"].endswith("!"), "the edit after the attack")
+    assert watcher.inspect()["closeCodes"] == []
+    assert peak - before < RSS_GROWTH_LIMIT, f"{(peak - before) / 2**20:.0f} MiB more"
+    assert closed_with in (CloseCode.CLIENT_TOO_SLOW, None)  # None: aborted, as it never read
+    assert "4504 CLIENT_TOO_SLOW" in server.log_text()
