@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.utils.module_loading import import_string
 
-from collab import store
+from collab import store, tombstones
 from collab.conf import conf
-from collab.exceptions import DocumentNotFound, Forbidden, NotAuthenticated
+from collab.exceptions import DocumentDeleted, DocumentNotFound, Forbidden, NotAuthenticated
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser, AnonymousUser
@@ -69,6 +69,8 @@ def authorize(user: User, key: str) -> tuple[Access, Document]:
     Raises:
         NotAuthenticated: Anonymous user without access.
         Forbidden: Authenticated user without access.
+        DocumentDeleted: No such document: it was deleted (and not created again on
+            purpose), so it is not created for a client coming back to it.
         DocumentNotFound: No such document, and this user may not create it or
             ``COLLAB["AUTO_CREATE"]`` is off.
     """
@@ -77,6 +79,8 @@ def authorize(user: User, key: str) -> tuple[Access, Document]:
     if access is Access.NONE:
         raise NotAuthenticated(key) if not user.is_authenticated else Forbidden(key)
     if document is None:
+        if tombstones.is_deleted(key):
+            raise DocumentDeleted(key)
         if access is not Access.EDIT or not conf.AUTO_CREATE:
             raise DocumentNotFound(key)
         document = store.create_document(key)
