@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from collab import signals, tombstones
+from collab import field_documents, signals, store, tombstones
 from collab.models import Document
 from collab.rooms import close_sessions
 
@@ -34,3 +34,18 @@ def forget_recreated_key(
     """A document created with a deleted key (on purpose: nothing else creates one) revives it."""
     if created:
         tombstones.forget(instance.key)
+
+
+@receiver(post_save, sender=Document, dispatch_uid="collab.seed_field_document")
+def seed_field_document(
+    sender: type[Document], instance: Document, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    """Fill a new model field's document with the column's content, before anyone loads it.
+
+    It runs in the creating transaction when there is one (as for the documents a
+    connection or :mod:`collab.documents` creates), so nobody sees the document empty.
+    """
+    if created and not raw:
+        update = field_documents.seed(instance.key)
+        if update is not None:
+            store.append_updates(instance.pk, [update])
