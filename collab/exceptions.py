@@ -47,3 +47,9 @@ class DocumentNotFound(CollabError):
     """No document has this key, and this connection may not create it."""
 
     close_code = CloseCode.NOT_FOUND
+
+
+class DocumentDeleted(CollabError):
+    """The document was deleted; a key stays deleted until a document is created on purpose."""
+
+    close_code = CloseCode.DOCUMENT_DELETED

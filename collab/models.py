@@ -98,3 +98,22 @@ class DocumentPresence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connections} connections to {self.document_id} via {self.process}"
+
+
+class DeletedKey(models.Model):
+    """The key of a deleted document, so that clients coming back cannot recreate it.
+
+    Stock clients reconnect after any close code and upload their whole state; with
+    ``AUTO_CREATE`` on, that would undo the deletion. Connections to a key listed here
+    are refused with 4410 instead. Creating a document with the key on purpose (the
+    admin, :mod:`collab.documents`, an import, the ORM) removes it from this list.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    deleted_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-deleted_at",)
+
+    def __str__(self) -> str:
+        return f"deleted {self.key}"

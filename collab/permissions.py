@@ -3,6 +3,9 @@
 The policy is a callable ``(user, key, document) -> Access`` named by
 ``COLLAB["PERMISSION_POLICY"]``; replace it for per-document rules. It runs in a
 worker thread, so it may use the ORM.
+
+The default policy gives a model field's document (:mod:`collab.field_documents`) the
+model's permissions on that object, and every other document collab's own.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import TYPE_CHECKING, Protocol
 
+from django.contrib.auth import get_permission_codename
 from django.utils.module_loading import import_string
 
-from collab import store
+from collab import store, tombstones
 from collab.conf import conf
-from collab.exceptions import DocumentNotFound, Forbidden, NotAuthenticated
+from collab.exceptions import DocumentDeleted, DocumentNotFound, Forbidden, NotAuthenticated
+from collab.field_documents import FieldDocument, field_document
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser, AnonymousUser
@@ -43,13 +48,47 @@ class PermissionPolicy(Protocol):
 def default_policy(user: User, key: str, document: Document | None) -> Access:
     """Grant edit with ``collab.change_document``, read with ``collab.view_document``.
 
-    Anonymous users get ``COLLAB["ANONYMOUS_ACCESS"]``.
+    Anonymous users get ``COLLAB["ANONYMOUS_ACCESS"]``. A key naming a model field
+    (``<app_label>.<model_name>.<pk>.<field>``) gets :func:`model_field_access` instead.
     """
+    found = field_document(key)
+    if found is not None:
+        return model_field_access(user, found)
     if not user.is_authenticated:
         return Access[conf.ANONYMOUS_ACCESS.upper()]
     if user.has_perm("collab.change_document"):
         return Access.EDIT
     if user.has_perm("collab.view_document"):
+        return Access.READ
+    return Access.NONE
+
+
+def model_field_access(user: User, found: FieldDocument) -> Access:
+    """What the model's permissions let ``user`` do with a field's document.
+
+    Edit with the model's ``change`` permission, read with its ``view`` permission,
+    granted for the whole model or (by an object-permission backend) for this object.
+    Nothing if the object does not exist. ``ANONYMOUS_ACCESS`` does not apply.
+
+    Args:
+        user: Who connects.
+        found: The field, from :func:`collab.field_documents.field_document`.
+
+    Returns:
+        ``EDIT``, ``READ`` or ``NONE``.
+    """
+    instance = found.instance()
+    if instance is None:
+        return Access.NONE
+    opts = found.model._meta
+
+    def allowed(action: str) -> bool:
+        permission = f"{opts.app_label}.{get_permission_codename(action, opts)}"
+        return user.has_perm(permission) or user.has_perm(permission, instance)
+
+    if allowed("change"):
+        return Access.EDIT
+    if allowed("view"):
         return Access.READ
     return Access.NONE
 
@@ -69,6 +108,8 @@ def authorize(user: User, key: str) -> tuple[Access, Document]:
     Raises:
         NotAuthenticated: Anonymous user without access.
         Forbidden: Authenticated user without access.
+        DocumentDeleted: No such document: it was deleted (and not created again on
+            purpose), so it is not created for a client coming back to it.
         DocumentNotFound: No such document, and this user may not create it or
             ``COLLAB["AUTO_CREATE"]`` is off.
     """
@@ -77,6 +118,8 @@ def authorize(user: User, key: str) -> tuple[Access, Document]:
     if access is Access.NONE:
         raise NotAuthenticated(key) if not user.is_authenticated else Forbidden(key)
     if document is None:
+        if tombstones.is_deleted(key):
+            raise DocumentDeleted(key)
         if access is not Access.EDIT or not conf.AUTO_CREATE:
             raise DocumentNotFound(key)
         document = store.create_document(key)

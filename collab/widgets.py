@@ -9,16 +9,21 @@ so :class:`CollaborativeFormMixin` (forms) and :class:`CollaborativeAdminMixin`
 
 from __future__ import annotations
 
+import contextlib
 import json
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.forms.renderers import get_default_renderer
+from django.utils.safestring import SafeString, mark_safe
 
-from collab import store
+from collab import documents, field_documents, store
+from collab.html import to_html
 from collab.keys import validate_key
 from collab.permissions import Access, get_policy
 from collab.presence import UserInfo, user_info
@@ -26,6 +31,7 @@ from collab.presence import UserInfo, user_info
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
+    from django.forms.renderers import BaseRenderer
     from django.http import HttpRequest
 
     from collab.permissions import User as PolicyUser
@@ -43,6 +49,12 @@ EDITOR_MEDIA = forms.Media(
     js=[forms.Script("collab/collab-editor.mjs", type="module")],  # type: ignore[list-item]
 )
 """The built editor bundle (an ES module: loaded once per page however often it is listed)."""
+
+READ_ONLY_NOTES = {
+    Access.READ: "Read-only: you can read this text but not change it.",
+    Access.NONE: "Read-only: you don't have permission to change this text.",
+}
+"""What a widget says above the content it shows to a user who may not edit it."""
 
 
 def check_mode(mode: str) -> Mode:
@@ -89,6 +101,7 @@ def editor_config(
     *,
     read_only: bool = False,
     label: str = "",
+    access: Access | None = None,
 ) -> dict[str, Any]:
     """The options the editor bundle reads from an editor's ``data-collab-editor``.
 
@@ -99,6 +112,7 @@ def editor_config(
             policy; ``None`` when unknown (the server still enforces the policy).
         read_only: Force a read-only editor.
         label: The accessible name of the editable area.
+        access: What the policy grants ``user`` on ``key``, if already known.
 
     Raises:
         ValueError: ``mode`` is not one of :data:`MODES`.
@@ -108,7 +122,8 @@ def editor_config(
     if user is not None:
         info = user_info(user)
         if key is not None:
-            read_only = read_only or access_for(user, key) < Access.EDIT
+            access = access_for(user, key) if access is None else access
+            read_only = read_only or access < Access.EDIT
     return {"key": key, "mode": mode, "user": info, "readOnly": read_only, "label": label}
 
 
@@ -126,6 +141,8 @@ class CollaborativeEditor(forms.Textarea):
     """
 
     template_name = "collab/widgets/collaborative_editor.html"
+    read_only_template_name = "collab/widgets/collaborative_editor_read_only.html"
+    """Shown instead of the editor to a user the policy does not let edit the document."""
 
     def __init__(
         self, attrs: dict[str, Any] | None = None, *, mode: Mode = "rich", key: str | None = None
@@ -151,6 +168,18 @@ class CollaborativeEditor(forms.Textarea):
         self.bound = True
 
     @property
+    def read_only(self) -> bool:
+        """Whether the bound user may not edit the document.
+
+        The admin asks this of the widgets of fields it shows read-only (to a user with
+        only the model's view permission) and then renders the widget instead of the
+        raw column: the content as HTML, with a sentence saying it is read-only.
+        """
+        if self.user is None or self.key is None:
+            return False
+        return access_for(self.user, self.key) < Access.EDIT
+
+    @property
     def media(self) -> forms.Media:
         """The editor bundle and its stylesheet."""
         return EDITOR_MEDIA
@@ -159,8 +188,25 @@ class CollaborativeEditor(forms.Textarea):
         """Never: the browser cannot focus the hidden textarea to complain about it."""
         return False
 
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        """The live editor, or the read-only content for a user who may not edit."""
+        context = self.get_context(name, value, attrs)
+        template = self.read_only_template_name if "read_only" in context else self.template_name
+        return mark_safe((renderer or get_default_renderer()).render(template, context))  # noqa: S308
+
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         """Hide the textarea, and add the editor's ``data-collab-editor`` options.
+
+        A user the permission policy lets only read (or not at all) gets ``read_only``
+        instead: the current content as HTML and a sentence saying why it is read-only.
+        A model field's document that does not exist yet is created (and so filled
+        with the column's content) for a user who may edit it.
 
         Raises:
             ValueError: No document key: the widget is neither given one nor bound by
@@ -174,16 +220,37 @@ class CollaborativeEditor(forms.Textarea):
             )
         context = super().get_context(name, value, attrs)
         widget_attrs = context["widget"]["attrs"]
+        widget_attrs["hidden"] = True
+        access = None
+        if self.user is not None and self.key is not None:
+            access = access_for(self.user, self.key)
+            if access < Access.EDIT:
+                html = current_html(self.key, self.mode, value or "", access)
+                context["read_only"] = {"note": READ_ONLY_NOTES[access], "html": html}
+                return context
+            if field_documents.field_document(self.key) and store.get_document(self.key) is None:
+                store.create_document(self.key)
         config = editor_config(
             self.key,
             self.mode,
             self.user,
             read_only=bool(widget_attrs.get("disabled") or widget_attrs.get("readonly")),
             label=str(widget_attrs.get("aria-label", "")),
+            access=access,
         )
-        widget_attrs["hidden"] = True
         context["editor_config"] = config_attribute(config)
         return context
+
+
+def current_html(key: str, mode: Mode, value: str, access: Access) -> SafeString:
+    """The content to show a user who may not edit document ``key``, as safe HTML.
+
+    A reader sees the shared document if it exists; otherwise, and for a user without
+    access to the document, the field's ``value`` as the editor would show it.
+    """
+    if access is Access.READ and store.get_document(key) is not None:
+        return to_html(documents.read(key))
+    return to_html(field_documents.initial_content(value, mode))
 
 
 class CollaborativeFormMixin(forms.BaseForm):
@@ -210,6 +277,8 @@ class CollaborativeFormMixin(forms.BaseForm):
                 key = widget.key
                 if key is None and instance is not None:
                     key = document_key(instance, name)
+                    with contextlib.suppress(FieldDoesNotExist):
+                        field_documents.register(type(instance), name, widget.mode)
                 widget.bind(key, self.collab_user)
 
 
@@ -233,7 +302,32 @@ class CollaborativeAdminMixin(_ModelAdmin):
         change: bool = False,
         **kwargs: Any,
     ) -> type[forms.ModelForm[models.Model]]:
-        """The admin's form class, with :class:`CollaborativeFormMixin` for this user."""
+        """The admin's form class, with :class:`CollaborativeFormMixin` for this user.
+
+        The admin leaves every field out of the form of a user who may only view the
+        object; the collaborative fields are kept, so that the read-only page shows
+        them as their widget does (the content as HTML, and why it is read-only)
+        rather than as raw HTML source.
+        """
         form = super().get_form(request, obj, change, **kwargs)
+        if change and obj is not None and not self.has_change_permission(request, obj):
+            fields = self.model._meta.concrete_fields
+            form = forms.modelform_factory(
+                self.model,
+                form=form,
+                fields=[field.name for field in fields if self.collaborative_mode(field)],
+                exclude=[],
+                formfield_callback=partial(self.formfield_for_dbfield, request=request),
+            )
         attrs = {"collab_user": request.user, "__module__": form.__module__}
         return type(form.__name__, (CollaborativeFormMixin, form), attrs)
+
+    def collaborative_mode(self, db_field: models.Field[Any, Any]) -> Mode | None:
+        """The mode of the editor the change form gives ``db_field``, if it has one.
+
+        Lets the server fill a field's document with the column's content before any
+        change form was rendered (see :mod:`collab.field_documents`).
+        """
+        formfield = self.formfield_for_dbfield(db_field, request=None)  # type: ignore[arg-type]
+        widget = getattr(formfield, "widget", None)
+        return widget.mode if isinstance(widget, CollaborativeEditor) else None

@@ -88,8 +88,10 @@ def test_model_form_binds_instance_and_user(editor: User, reader: User) -> None:
         "readOnly": False,
         "label": "",
     }
-    [config] = configs(str(TitleForm(instance=document, collab_user=reader)["title"]))
-    assert config["readOnly"] is True
+    read_only = str(TitleForm(instance=document, collab_user=reader)["title"])
+    assert configs(read_only) == []
+    assert "Read-only: you can read this text but not change it." in read_only
+    assert "<pre>Seed text</pre>" in read_only
     html = str(TitleForm(instance=document)["title"])
     assert configs(html)[0]["user"] is None
     assert ">\nSeed text</textarea>" in html

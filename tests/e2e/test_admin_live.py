@@ -18,7 +18,7 @@ from pycrdt import Text
 
 from collab import documents, versions
 from collab.close_codes import CloseCode
-from collab.models import Document
+from collab.models import DeletedKey, Document, DocumentUpdate
 from tests.e2e.node import Clients, YClient
 from tests.stored import wait_until_stored
 
@@ -102,3 +102,27 @@ def test_admin_delete_closes_a_connected_client(client: YClient, admin_browser: 
     client.wait(
         lambda snapshot: CloseCode.DOCUMENT_DELETED in snapshot["closeCodes"], "close with 4410"
     )
+
+
+def test_a_document_deleted_in_the_admin_stays_deleted_for_a_client_that_retries(
+    clients: Clients, editor: User, shared_layer: None, admin_browser: Client
+) -> None:
+    """y-websocket 2.x reconnects after any close code and would upload its whole state."""
+    client = clients.open(KEY, editor, library="y-websocket-2")
+    client.insert(0, "a draft the client keeps")
+    wait_stored(client)
+    document = Document.objects.get(key=KEY)
+
+    response = admin_browser.post(admin_url("delete", document.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    retries = 4
+    client.wait(
+        lambda snapshot: snapshot["closeCodes"].count(CloseCode.DOCUMENT_DELETED) > retries,
+        f"{retries} retries refused with 4410",
+    )
+    client.close()
+    assert client.text == "a draft the client keeps"
+    assert not Document.objects.filter(key=KEY).exists()
+    assert not DocumentUpdate.objects.filter(document__key=KEY).exists()
+    assert DeletedKey.objects.filter(key=KEY).exists()

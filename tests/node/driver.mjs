@@ -7,6 +7,7 @@
 import { createInterface } from 'node:readline'
 import WebSocket from 'ws'
 import { WebsocketProvider, messageAuth } from 'y-websocket'
+import { WebsocketProvider as WebsocketProvider2 } from 'y-websocket-2'
 import * as Y from 'yjs'
 
 const clients = new Map()
@@ -47,10 +48,16 @@ const recordDenials = (provider, denials) => {
   }
 }
 
+// The provider each `open` may ask for: y-websocket 3.x stops for good on 44xx close
+// codes; 2.x (like 1.x and @y/websocket 4) reconnects whatever the code.
+const providers = { 'y-websocket': WebsocketProvider, 'y-websocket-2': WebsocketProvider2 }
+
 const commands = {
-  open ({ name, url, key, cookie, origin }) {
+  open ({ name, url, key, cookie, origin, library = 'y-websocket' }) {
+    const Provider = providers[library]
+    if (Provider === undefined) throw new Error(`unknown provider library ${library}`)
     const doc = new Y.Doc()
-    const provider = new WebsocketProvider(url, key, doc, {
+    const provider = new Provider(url, key, doc, {
       connect: false,
       disableBc: true, // Node has BroadcastChannel: clients in one process would sync through it
       WebSocketPolyfill: socketClassWith(headersFor({ cookie, origin }))
