@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from collab.close_codes import CloseCode
 from collab.conf import conf
-from collab.exceptions import CollabError
+from collab.exceptions import CollabError, is_pycrdt_panic
 from collab.identity import connection_user
 from collab.models import Document
 from collab.outbox import Outbox, daphne_backlog, send_or_hold
@@ -138,6 +138,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                     await self.room.receive(self, message)
             except Exception as exc:
                 await self._fail(exc)
+            except BaseException as exc:
+                if not is_pycrdt_panic(exc):
+                    raise
+                await self._fail(exc)  # a panic must not leave this connection in the room
 
     def _defer(self, request: StateRequest) -> None:
         """Answer ``request`` when the budget renews; a later request of its kind replaces it.
@@ -213,7 +217,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """Seconds since this connection was last sent a frame."""
         return time.monotonic() - self._last_sent
 
-    async def _fail(self, exc: Exception) -> None:
+    async def _fail(self, exc: BaseException) -> None:
         """Close with the code of a :class:`CollabError`, or 4500 for anything else."""
         code = exc.close_code if isinstance(exc, CollabError) else CloseCode.SERVER_ERROR
         await self._refuse(code, exc)

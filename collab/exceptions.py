@@ -53,3 +53,12 @@ class DocumentDeleted(CollabError):
     """The document was deleted; a key stays deleted until a document is created on purpose."""
 
     close_code = CloseCode.DOCUMENT_DELETED
+
+
+def is_pycrdt_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Rust panic surfacing from pycrdt.
+
+    pyo3 raises panics as ``PanicException``, a ``BaseException`` that ``except
+    Exception`` lets through; its class is not importable, so it is known by name.
+    """
+    return type(exc).__name__ == "PanicException"

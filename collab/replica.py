@@ -21,7 +21,7 @@ from typing import Any
 
 from pycrdt import Doc, TransactionEvent, merge_updates, write_var_uint
 
-from collab.exceptions import ContentRefused, UpdateRejected
+from collab.exceptions import ContentRefused, UpdateRejected, is_pycrdt_panic
 from collab.item_index import Admission, ItemIndex
 from collab.protocol import EMPTY_STATE_VECTOR, EMPTY_UPDATE
 from collab.update_format import UpdateShape, read_state_vector, read_update
@@ -153,7 +153,7 @@ class Replica:
                 raise UpdateRejected("update rejected by pycrdt") from exc  # not decoded
             raise PartlyApplied("update rejected by pycrdt", self._recover()) from exc
         except BaseException as exc:
-            if type(exc).__name__ != "PanicException":
+            if not is_pycrdt_panic(exc):
                 raise
             logger.error("collab: pycrdt panicked on an update: %s", exc)
             raise PartlyApplied("pycrdt panicked on the update", self._recover()) from exc

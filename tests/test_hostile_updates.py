@@ -18,10 +18,11 @@ from collab.admin import UNREADABLE
 from collab.close_codes import CloseCode
 from collab.exceptions import ContentRefused
 from collab.models import Document, DocumentSnapshot
-from collab.protocol import encode_update
+from collab.protocol import encode_sync_step1, encode_update
 from collab.rooms import RoomRegistry
 from tests.hostile_updates import deep_value_update, half_valid_update, nested_elements_update
 from tests.stored import stored_text, wait_for_stored_text
+from tests.test_replica import panic
 from tests.ws import Client, connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -167,3 +168,21 @@ async def test_a_client_of_a_hostile_stored_document_is_refused_and_the_server_l
     await survivor.edit("still here")
     await wait_for_stored_text("elsewhere", "still here")
     await survivor.disconnect()
+
+
+async def test_a_pycrdt_panic_closes_its_connection_and_leaves_the_room(
+    editor: User, rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A panic is a BaseException: it must not escape and leave the connection behind."""
+    client = await connected("panicky", editor)
+    room = rooms.get("panicky")
+    assert room is not None
+
+    def panicking_answer(state_vector: bytes) -> bytes:
+        panic()
+        return b""
+
+    monkeypatch.setattr(room, "missing_for", panicking_answer)
+    await client.send(encode_sync_step1(client.doc.get_state()))
+    assert await client.receive_close() == CloseCode.SERVER_ERROR
+    assert room.peer_count == 0

@@ -128,3 +128,27 @@ def test_a_replica_is_collected_once_dropped() -> None:
     del replica
     gc.collect()
     assert collected() is None
+
+
+def panic() -> None:
+    """Make pycrdt panic for real: remove more text than there is."""
+    text = Doc().get("content", type=Text)
+    del text[5:10]
+
+
+def test_a_pycrdt_panic_during_an_update_is_survived_and_what_it_integrated_reported() -> None:
+    replica = Replica(**LIMITS)
+    panics = [panic]
+
+    def panic_once(event: TransactionEvent) -> None:
+        if panics:
+            panics.pop()()
+
+    replica.doc.observe(panic_once)
+    with pytest.raises(PartlyApplied) as raised:
+        replica.integrate(text_doc("before the panic").get_update())
+    assert type(raised.value.__cause__).__name__ == "PanicException"
+    assert raised.value.delta is not None
+    assert text_of(replica) == "before the panic"
+    replica.integrate(text_doc("after").get_update())
+    assert "after" in text_of(replica)
