@@ -39,6 +39,10 @@ SERVER = object()
 NULL_STATE = encode_awareness_state(None)
 """The state of a client that is gone."""
 
+MAX_CLOCK = 2**32
+"""Highest awareness clock accepted. Stock clients count one per change of their state;
+a clock pushed near lib0's 2**53 limit would make the owner's next state undecodable."""
+
 
 @dataclass(slots=True)
 class _Client:
@@ -83,11 +87,11 @@ class AwarenessStates:
     ) -> bytes | None:
         """Apply the entries ``owner`` sent; return what to relay to everyone else.
 
-        An entry is dropped when its id belongs to another owner, when its clock is not
-        newer (a ``null`` may repeat the clock of the state it clears), when it is a
-        ``null`` for an id without a state, when its state is not a JSON object of at
-        most ``MAX_AWARENESS_STATE_BYTES``, or when it would give ``owner`` more than
-        ``max_clients`` ids. The last two are logged once per owner.
+        An entry is dropped when its id belongs to another owner, when its clock is over
+        :data:`MAX_CLOCK` or not newer (a ``null`` may repeat the clock of the state it
+        clears), when it is a ``null`` for an id without a state, when its state is not
+        a JSON object of at most ``MAX_AWARENESS_STATE_BYTES``, or when it would give
+        ``owner`` more than ``max_clients`` ids. The last two are logged once per owner.
 
         Args:
             owner: Who sent the entries.
@@ -101,7 +105,7 @@ class AwarenessStates:
         accepted = []
         for entry in entries:
             client = self._clients.get(entry.client_id)
-            if client is not None and client.owner != owner:
+            if (client is not None and client.owner != owner) or entry.clock > MAX_CLOCK:
                 continue
             if entry.state is None:
                 encoded = self._clear(entry, client)

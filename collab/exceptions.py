@@ -27,6 +27,10 @@ class ContentRefused(CollabError):
     close_code = CloseCode.CONTENT_REFUSED
 
 
+class ReplicaBroken(CollabError):
+    """pycrdt panicked while changing a room's document; the room must be loaded anew."""
+
+
 class DocumentLoadError(CollabError):
     """A document's stored state could not be loaded; the room stays closed rather than empty."""
 

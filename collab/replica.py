@@ -7,26 +7,26 @@ parents that are not shared types never reach the ``Doc``. Updates that wait for
 missing dependencies are held here, bounded by ``COLLAB["MAX_PENDING_BYTES"]``, and
 integrated once what they need has arrived; pycrdt's own pending store stays empty.
 
-If pycrdt still fails (an error after integrating part of an update, or a panic), the
-replica rebuilds itself from its own encoded state and reports exactly what it now holds
-beyond what it had, so the room can relay and store it: every replica stays identical.
+If pycrdt still fails after integrating part of an update, the replica rebuilds itself
+from its own encoded state and reports exactly what it now holds beyond what it had, so
+the room can relay and store it: every replica stays identical. After a panic the
+document is not touched again (pycrdt may have left it half changed; reading it can
+crash the process): the replica refuses all further use, and the room is loaded anew
+from storage.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
 import weakref
 from typing import Any
 
 from pycrdt import Doc, TransactionEvent, merge_updates, write_var_uint
 
-from collab.exceptions import ContentRefused, UpdateRejected, is_pycrdt_panic
+from collab.exceptions import ContentRefused, ReplicaBroken, UpdateRejected, is_pycrdt_panic
 from collab.item_index import Admission, ItemIndex
 from collab.protocol import EMPTY_STATE_VECTOR, EMPTY_UPDATE
 from collab.update_format import UpdateShape, read_state_vector, read_update
-
-logger = logging.getLogger(__name__)
 
 
 class PartlyApplied(UpdateRejected):
@@ -71,6 +71,8 @@ class Replica:
         """Bytes of the updates held for missing dependencies."""
         self._whole: bytes | None = None
         self._delta: bytes | None = None
+        self.broken = False
+        """Whether pycrdt panicked on this document: nothing may use it any more."""
         self._observe()
 
     def integrate(self, update: bytes) -> bytes | None:
@@ -86,7 +88,9 @@ class Replica:
             ContentRefused: It nests deeper than ``max_depth``, or holding it would put
                 more than ``max_pending_bytes`` on hold; nothing was integrated.
             PartlyApplied: pycrdt failed after integrating part of it (see there).
+            ReplicaBroken: pycrdt panicked on it (or on an earlier one).
         """
+        self._check_usable()
         shape = read_update(update, self.max_depth)
         admission = self._index.admit(shape)
         if admission.missing is not None:
@@ -119,7 +123,12 @@ class Replica:
             self._whole = updates[0]  # a lone snapshot already is the whole document
 
     def whole_update(self) -> bytes:
-        """The whole document encoded as one update (encoded once per change)."""
+        """The whole document encoded as one update (encoded once per change).
+
+        Raises:
+            ReplicaBroken: pycrdt panicked on an earlier update.
+        """
+        self._check_usable()
         if self._whole is None:
             self._whole = self.doc.get_update()
         return self._whole
@@ -130,10 +139,12 @@ class Replica:
         Raises:
             ProtocolError: The state vector is malformed.
             UpdateRejected: pycrdt could not decode it.
+            ReplicaBroken: pycrdt panicked on an earlier update.
         """
         if state_vector == EMPTY_STATE_VECTOR:
             return self.whole_update()
         read_state_vector(state_vector)
+        self._check_usable()
         try:
             return self.doc.get_update(state_vector)
         except ValueError as exc:
@@ -155,11 +166,15 @@ class Replica:
         except BaseException as exc:
             if not is_pycrdt_panic(exc):
                 raise
-            logger.error("collab: pycrdt panicked on an update: %s", exc)
-            raise PartlyApplied("pycrdt panicked on the update", self._recover()) from exc
+            self.broken = True
+            raise ReplicaBroken("pycrdt panicked on an update") from exc
         self._index.record(admission)
         delta, self._delta = self._delta, None
         return delta
+
+    def _check_usable(self) -> None:
+        if self.broken:
+            raise ReplicaBroken("pycrdt panicked on an earlier update of this document")
 
     def _recover(self) -> bytes | None:
         """Rebuild from the document's own state after pycrdt failed mid-update.

@@ -23,7 +23,7 @@ from collab import signals, store
 from collab.awareness import SERVER, AwarenessStates
 from collab.close_codes import CloseCode
 from collab.conf import conf
-from collab.exceptions import DocumentLoadError, ProtocolError
+from collab.exceptions import DocumentLoadError, ProtocolError, ReplicaBroken
 from collab.protocol import (
     EMPTY_UPDATE,
     KEEPALIVE_FRAME,
@@ -117,6 +117,8 @@ class Room:
         self._last_checkpoint = time.monotonic()
         self._uncompacted_rows = 0
         """Log rows the last compaction had to keep (they wait for a missing row)."""
+        self._given_up = False
+        self._giving_up: asyncio.Task[None] | None = None
         self._failing_since: float | None = None
         self._failure_logged_at = 0.0
 
@@ -194,17 +196,23 @@ class Room:
         Raises:
             ProtocolError: The message is not one a client may send, or pycrdt rejected
                 its content. Nothing was applied or relayed.
+            ReplicaBroken: pycrdt panicked on the document; the other connections were
+                closed with 4500 and the room is loaded anew on the next join.
         """
-        if isinstance(message, SyncUpdate | SyncStep2):
-            self._receive_update(peer, message.update)
-        elif isinstance(message, SyncStep1):
-            peer.send_frame(encode_sync_step2(self.missing_for(message.state_vector)))
-        elif isinstance(message, AwarenessUpdate):
-            await self._receive_awareness(peer, message)
-        elif isinstance(message, QueryAwareness):
-            peer.send_frame(self._awareness_frame())
-        elif isinstance(message, PermissionDenied):
-            raise ProtocolError("auth messages are sent by the server only")
+        try:
+            if isinstance(message, SyncUpdate | SyncStep2):
+                self._receive_update(peer, message.update)
+            elif isinstance(message, SyncStep1):
+                peer.send_frame(encode_sync_step2(self.missing_for(message.state_vector)))
+            elif isinstance(message, AwarenessUpdate):
+                await self._receive_awareness(peer, message)
+            elif isinstance(message, QueryAwareness):
+                peer.send_frame(self._awareness_frame())
+            elif isinstance(message, PermissionDenied):
+                raise ProtocolError("auth messages are sent by the server only")
+        except ReplicaBroken:
+            await self._give_up_document(sender=peer)
+            raise
 
     async def flush(self) -> None:
         """Write the pending updates as one log row; compact the log when it is long.
@@ -381,8 +389,36 @@ class Room:
             if exc.delta is not None:
                 self._accept(exc.delta, exclude=None)
             raise
+        except ReplicaBroken:
+            self._giving_up = background(self._give_up_document(sender=None))
+            raise
         if delta is not None:
             self._accept(delta, exclude=None)
+
+    @property
+    def broken(self) -> bool:
+        """Whether pycrdt panicked on this room's document (the room must be replaced)."""
+        return self.replica.broken
+
+    async def _give_up_document(self, sender: Peer | None) -> None:
+        """Close every connection but ``sender`` with 4500 after a pycrdt panic.
+
+        The document in memory is not read again: the room stores what it had not
+        stored yet (kept as encoded updates) when it unloads, and the next join loads
+        the document anew from storage. Clients reconnect and send what it lacks.
+        """
+        if self._given_up:
+            return
+        self._given_up = True
+        logger.error(
+            "collab: pycrdt panicked on document %r; its %d connections are closed and it "
+            "is loaded anew from storage",
+            self.key,
+            len(self._peers),
+        )
+        for peer in list(self._peers):
+            if peer is not sender:
+                await peer.close_with(CloseCode.SERVER_ERROR)
 
     def apply_remote_awareness(self, sender: str, payload: bytes) -> None:
         """Apply presence states another process relayed and pass them on to local peers.

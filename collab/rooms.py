@@ -46,6 +46,9 @@ class RoomRegistry:
         """
         self._cancel_unload_timer(key)
         room = self._rooms.get(key)
+        if room is not None and room.broken:
+            self._start_unload(room)  # it stores what it holds; a fresh room loads after
+            room = None
         if room is None:
             room = self._rooms[key] = Room(key, document_id)
             self._loads[key] = background(self._load(room))

@@ -118,6 +118,8 @@ def read_update(update: bytes, max_depth: int) -> UpdateShape:
         count = reader.var_uint()
         client = reader.var_uint()
         clock = reader.var_uint()
+        if not count:
+            raise ProtocolError("a client without structs in update")  # yrs panics on it
         for _ in range(count):
             run = reader.struct(client, clock, max_depth)
             shape.runs.append(run)

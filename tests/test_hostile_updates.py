@@ -186,3 +186,30 @@ async def test_a_pycrdt_panic_closes_its_connection_and_leaves_the_room(
     await client.send(encode_sync_step1(client.doc.get_state()))
     assert await client.receive_close() == CloseCode.SERVER_ERROR
     assert room.peer_count == 0
+
+
+async def test_a_panic_while_applying_restarts_the_room_from_storage(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    """No connection stays on a document pycrdt may have left half changed."""
+    sender = await connected("restart", editor)
+    watcher = await connected("restart", editor)
+    await watcher.edit("stored")
+    await wait_for_stored_text("restart", "stored")
+    await sender.receive()
+    room = rooms.get("restart")
+    assert room is not None
+    panics = [panic]
+
+    def panic_once(event: object) -> None:
+        if panics:
+            panics.pop()()
+
+    room.doc.observe(panic_once)
+    await sender.edit(" more")
+    assert await sender.receive_close() == CloseCode.SERVER_ERROR
+    assert await watcher.receive_close() == CloseCode.SERVER_ERROR
+    fresh = await connected("restart", editor)
+    assert rooms.get("restart") is not room
+    assert str(fresh.text) == "stored"
+    await fresh.disconnect()
