@@ -181,8 +181,12 @@ def check_run(result: dict[str, Any], server_log: str) -> list[str]:
 
 
 @pytest.fixture(params=["daphne", "uvicorn"])
-def server_kind(request: pytest.FixtureRequest) -> str:
-    """Both servers: daphne buffers every send, uvicorn holds them back."""
+def server_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both servers: daphne buffers every send, uvicorn holds them back.
+
+    The server gets ``PYTHONFAULTHANDLER``, so a native crash logs its Python traceback.
+    """
+    monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
     return str(request.param)
 
 
@@ -222,11 +226,11 @@ def test_mutated_frames_break_nothing(
         log,
         FUZZ_SECONDS + NODE_OVERHEAD,
     )
-    failures = check_run(result, server.log_text()) if server.running else []
-    if not server.running:
-        failures.append("the server process died")
-    else:
+    failures = check_run(result, server.log_text())
+    if server.running:
         failures += check_after_leaving(server, document, connection, result)
+    else:
+        failures.insert(0, f"the server process died (exit status {server.exit_status})")
 
     (artifacts / "result.json").write_text(json.dumps(result, indent=1))
     closes = Counter(close["code"] for close in result["closes"])
