@@ -239,12 +239,12 @@ class Clients:
         return RawSocket(self._driver, name)
 
     def _connection(self, user: User | None) -> dict[str, str | None]:
-        cookie = session_cookie(user) if user is not None else None
+        cookie = None if user is None else session_cookie(user)
         return {"url": self._server.ws_url, "cookie": cookie, "origin": self._server.origin}
 
 
 def session_cookie(user: User) -> str:
-    """A ``Cookie`` header value that logs ``user`` in."""
+    """A ``Cookie`` header value that logs ``user`` in, as a browser would send it."""
     browser = Client()
     browser.force_login(user)
     session = browser.cookies[settings.SESSION_COOKIE_NAME].value

@@ -140,6 +140,11 @@ class ServerProcess(LocalEndpoint):
         return int(kib) * 1024
 
     @property
+    def exit_status(self) -> int | None:
+        """The process's exit status (negative: the signal that ended it); None while it runs."""
+        return None if self._process is None else self._process.poll()
+
+    @property
     def running(self) -> bool:
         """Whether the server process is alive."""
         return self._process is not None and self._process.poll() is None

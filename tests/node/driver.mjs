@@ -10,22 +10,13 @@ import { WebsocketProvider, messageAuth } from 'y-websocket'
 import { WebsocketProvider as WebsocketProvider2 } from 'y-websocket-2'
 import * as Y from 'yjs'
 
+import { headersFor, socketClassWith } from './sockets.mjs'
+
 const clients = new Map()
 const rawSockets = new Map()
 
 // stdout carries replies only; anything a library logs goes to stderr.
 console.log = console.error
-
-const headersFor = ({ cookie, origin }) => ({ Origin: origin, ...(cookie ? { Cookie: cookie } : {}) })
-
-// y-websocket creates sockets with `new WebSocketPolyfill(url, protocols)`: this subclass
-// adds the session cookie and origin a browser would send.
-const socketClassWith = (headers) =>
-  class extends WebSocket {
-    constructor (url, protocols) {
-      super(url, protocols, { headers })
-    }
-  }
 
 const lookUp = (sockets, name) => {
   const found = sockets.get(name)
