@@ -115,6 +115,11 @@ class AwarenessStates:
                 accepted.append(encoded)
         return join_awareness_entries(accepted) if accepted else None
 
+    def owner_of(self, client_id: int) -> Owner | None:
+        """Who introduced ``client_id`` (a connection, another process, the server)."""
+        client = self._clients.get(client_id)
+        return None if client is None else client.owner
+
     def remove_owner(self, owner: Owner) -> bytes | None:
         """Forget everything ``owner`` held; return the ``null`` states to relay, if any.
 

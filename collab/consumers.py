@@ -50,6 +50,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     _closing: asyncio.Task[None] | None = None
     _backlog: Callable[[], int] | None = None
     """Bytes daphne holds for this connection (None under other servers)."""
+    _answering: asyncio.Task[None] | None = None
+    """The task answering deferred requests (held: the loop keeps only weak references)."""
     _deferred: dict[type[StateRequest], StateRequest] | None = None
     """The latest request of each kind over the budget, answered when the budget renews."""
 
@@ -154,7 +156,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             logger.debug(
                 "collab: %r: state requests over budget, answered in %.1f s", self.key, delay
             )
-            background(self._answer_deferred(delay))
+            self._answering = background(self._answer_deferred(delay))
         self._deferred[type(request)] = request
 
     async def _answer_deferred(self, delay: float) -> None:

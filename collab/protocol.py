@@ -30,6 +30,7 @@ from pycrdt import (
 )
 
 from collab.exceptions import ProtocolError
+from collab.update_format import read_state_vector
 
 MAX_VAR_UINT = 2**53
 """lib0 refuses integers beyond JavaScript's safe range (``Number.MAX_SAFE_INTEGER``); so do we."""
@@ -199,6 +200,7 @@ def _decode_sync(reader: _Reader) -> SyncStep1 | SyncStep2 | SyncUpdate:
     step = reader.var_uint()
     payload = reader.var_bytes()
     if step == YSyncMessageType.SYNC_STEP1:
+        read_state_vector(payload)
         return SyncStep1(payload)
     if step == YSyncMessageType.SYNC_STEP2:
         return SyncStep2(payload)

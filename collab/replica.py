@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sys
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from pycrdt import Doc, TransactionEvent, merge_updates, write_var_uint
@@ -41,14 +42,19 @@ class PartlyApplied(UpdateRejected):
         self.delta = delta
 
 
+Reserved = Callable[[int], bool]
+"""Whether a client id belongs to another connection (its items must come from it)."""
+
+
 class _Waiting:
     """An update held until the items it depends on exist."""
 
-    __slots__ = ("shape", "update")
+    __slots__ = ("reserved", "shape", "update")
 
-    def __init__(self, update: bytes, shape: UpdateShape) -> None:
+    def __init__(self, update: bytes, shape: UpdateShape, reserved: Reserved) -> None:
         self.update = update
         self.shape = shape
+        self.reserved = reserved
 
 
 class Replica:
@@ -75,8 +81,14 @@ class Replica:
         """Whether pycrdt panicked on this document: nothing may use it any more."""
         self._observe()
 
-    def integrate(self, update: bytes) -> bytes | None:
+    def integrate(self, update: bytes, reserved: Reserved = lambda client: False) -> bytes | None:
         """Check ``update`` and integrate it, with any held update it makes ready.
+
+        Yjs trusts client ids: items a connection adds under another client's id would
+        take that client's place in every replica, and conflict with what it writes
+        itself. So items beyond the document's state under a ``reserved`` client id (one
+        another connection has announced as its own) wait until the document has them
+        from their owner; then they are duplicates, which Yjs ignores.
 
         Returns:
             What the document gained, as one update (None if nothing changed, or if the
@@ -93,8 +105,9 @@ class Replica:
         self._check_usable()
         shape = read_update(update, self.max_depth)
         admission = self._index.admit(shape)
-        if admission.missing is not None:
-            self._hold(update, shape, admission.missing)
+        missing = admission.missing or self._reserved_item(shape, reserved)
+        if missing is not None:
+            self._hold(_Waiting(update, shape, reserved), missing)
             return None
         deltas = [self._apply(update, admission)]
         deltas += self._release_ready(shape)
@@ -204,13 +217,21 @@ class Replica:
             parts += (write_var_uint(client), write_var_uint(clock))
         return b"".join(parts)
 
-    def _hold(self, update: bytes, shape: UpdateShape, missing: tuple[int, int]) -> None:
-        if self.pending_bytes + len(update) > self.max_pending_bytes:
+    def _reserved_item(self, shape: UpdateShape, reserved: Reserved) -> tuple[int, int] | None:
+        """The last new item of the first run under a ``reserved`` client id, if any."""
+        for run in shape.runs:
+            end = run.clock + run.length
+            if end > self._index.next_clock(run.client) and reserved(run.client):
+                return run.client, end - 1
+        return None
+
+    def _hold(self, held: _Waiting, missing: tuple[int, int]) -> None:
+        if self.pending_bytes + len(held.update) > self.max_pending_bytes:
             raise ContentRefused(
                 f"over {self.max_pending_bytes} bytes of updates wait for missing updates"
             )
-        self._waiting.setdefault(missing, []).append(_Waiting(update, shape))
-        self.pending_bytes += len(update)
+        self._waiting.setdefault(missing, []).append(held)
+        self.pending_bytes += len(held.update)
 
     def _release_ready(self, shape: UpdateShape) -> list[bytes | None]:
         """Integrate held updates whose missing item has arrived, until none is ready."""
@@ -227,8 +248,9 @@ class Replica:
                 for held in self._waiting.pop(key):
                     self.pending_bytes -= len(held.update)
                     admission = self._index.admit(held.shape)
-                    if admission.missing is not None:
-                        self._hold(held.update, held.shape, admission.missing)
+                    missing = admission.missing or self._reserved_item(held.shape, held.reserved)
+                    if missing is not None:
+                        self._hold(held, missing)
                         continue
                     deltas.append(self._apply(held.update, admission))
                     arrived |= _clients_of(held.shape)

@@ -473,13 +473,19 @@ class Room:
                 peer.send_frame(READ_ONLY_FRAME)
             return
         try:
-            delta = self.replica.integrate(update)
+            delta = self.replica.integrate(
+                update, functools.partial(self._owned_elsewhere, peer=peer)
+            )
         except PartlyApplied as exc:
             if exc.delta is not None:
                 self._accept_local(peer, exc.delta, exclude=None)
             raise
         if delta is not None:
             self._accept_local(peer, delta, exclude=peer)
+
+    def _owned_elsewhere(self, client_id: int, *, peer: Peer) -> bool:
+        """Whether another connection (here or in another process) owns ``client_id``."""
+        return self.awareness.owner_of(client_id) not in (None, peer)
 
     def _accept_local(self, peer: Peer, delta: bytes, exclude: Peer | None) -> None:
         """Fan out, store and relay a change that came from a connection of this process."""

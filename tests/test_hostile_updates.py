@@ -18,7 +18,13 @@ from collab.admin import UNREADABLE
 from collab.close_codes import CloseCode
 from collab.exceptions import ContentRefused
 from collab.models import Document, DocumentSnapshot
-from collab.protocol import encode_sync_step1, encode_update
+from collab.protocol import (
+    AwarenessEntry,
+    encode_awareness,
+    encode_awareness_update,
+    encode_sync_step1,
+    encode_update,
+)
 from collab.rooms import RoomRegistry
 from tests.hostile_updates import deep_value_update, half_valid_update, nested_elements_update
 from tests.stored import stored_text, wait_for_stored_text
@@ -213,3 +219,30 @@ async def test_a_panic_while_applying_restarts_the_room_from_storage(
     assert rooms.get("restart") is not room
     assert str(fresh.text) == "stored"
     await fresh.disconnect()
+
+
+async def test_items_under_another_connections_client_id_never_take_its_place(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    """Yjs trusts client ids; a forger's items under the victim's id would split replicas."""
+    victim = await connected("forged-ids", editor)
+    attacker = await connected("forged-ids", editor)
+    watcher = await connected("forged-ids", editor)
+    presence = AwarenessEntry(victim.doc.client_id, 1, {"user": {"name": "victim"}})
+    await victim.send(encode_awareness(encode_awareness_update([presence])))
+    await attacker.receive()
+    await watcher.receive()
+    forger = Doc(client_id=victim.doc.client_id)
+    forger.get("content", type=Text).insert(0, "forged")
+    await attacker.send(encode_update(forger.get_update()))
+    assert await watcher.communicator.receive_nothing(0.2)
+    await victim.edit("genuine")
+    watcher.apply(await watcher.receive())
+    await wait_for_stored_text("forged-ids", "genuine")
+    assert str(watcher.text) == "genuine"
+    room = rooms.get("forged-ids")
+    assert room is not None
+    assert str(room.doc.get("content", type=Text)) == "genuine"
+    assert room.replica.pending_bytes == 0  # the forgery was released as a duplicate
+    for client in (victim, attacker, watcher):
+        await client.disconnect()

@@ -56,7 +56,7 @@ def test_awareness_auth_and_query_frames() -> None:
 @pytest.mark.parametrize(
     ("frame", "message"),
     [
-        (b"\x00\x00\x01\x05", SyncStep1(b"\x05")),
+        (b"\x00\x00\x03\x01\x05\x07", SyncStep1(b"\x01\x05\x07")),
         (b"\x00\x01\x02\x00\x00", SyncStep2(b"\x00\x00")),
         (b"\x00\x02\x00", SyncUpdate(b"")),
         (b"\x03", QueryAwareness()),
