@@ -47,6 +47,8 @@ class Admission:
     """``(client, start, end, value)`` ranges the update adds to the index."""
     missing: tuple[int, int] | None
     """An id (client, clock) the update depends on that the document lacks."""
+    halves: list[tuple[int, int]] = field(default_factory=list)
+    """Ids (client, clock) of the second halves of characters the update adds."""
 
 
 class ItemIndex:
@@ -56,6 +58,8 @@ class ItemIndex:
         """Track a document whose shared types may nest at most ``max_depth`` deep."""
         self.max_depth = max_depth
         self._clients: dict[int, _ClientRuns] = {}
+        self._halves: dict[int, set[int]] = {}
+        """Per client, clocks before which a split would cut a character in two."""
 
     def next_clock(self, client: int) -> int:
         """The first clock of ``client`` the document does not have (its state vector)."""
@@ -87,6 +91,8 @@ class ItemIndex:
 
     def record(self, admission: Admission) -> None:
         """Add an admitted update's items (after pycrdt integrated it)."""
+        for client, clock in admission.halves:
+            self._halves.setdefault(client, set()).add(clock)
         for client, start, end, value in admission.additions:
             runs = self._clients.get(client)
             if runs is None:
@@ -99,6 +105,18 @@ class ItemIndex:
                 runs.values.append(value)
             runs.next_clock = end
 
+    def check_cut(self, client: int, clock: int) -> None:
+        """Refuse a split of ``client``'s items before ``clock`` inside a character.
+
+        pycrdt keeps text as UTF-8 and cannot hold half a surrogate pair: such a split
+        gives it different lengths than Yjs, and every replica after it diverges.
+
+        Raises:
+            ContentRefused: ``clock`` is the second half of a character.
+        """
+        if clock in self._halves.get(client, ()):
+            raise ContentRefused(SPLIT_CHARACTER)
+
     def lookup(self, client: int, clock: int) -> tuple[Kind, int] | None:
         """The kind and parent depth of item ``(client, clock)``, or None if unknown."""
         runs = self._clients.get(client)
@@ -107,6 +125,9 @@ class ItemIndex:
         value = runs.values[bisect_right(runs.starts, clock) - 1]
         return Kind(value % _KINDS), value // _KINDS
 
+
+SPLIT_CHARACTER = "the update splits a character (a UTF-16 surrogate pair) in two"
+"""Yjs allows it (and turns both halves into U+FFFD); pycrdt cannot hold half a character."""
 
 _UNRESOLVED = -1
 _VISITING = -2
@@ -146,12 +167,25 @@ class _Admitting:
             known = max(self.index.next_clock(client), self._update_end(client))
             if clock + length > known:
                 return Admission([], (client, known))
+        halves = [(run.client, half) for run in runs for half in run.halves]
+        self._check_cuts(halves)
         additions = [
             (run.client, run.clock, run.clock + run.length, depth * _KINDS + run.kind)
             for run, depth in zip(runs, self.depths, strict=True)
             if run.kind is not Kind.SKIP and run.length
         ]
-        return Admission(additions, None)
+        return Admission(additions, None, halves)
+
+    def _check_cuts(self, halves: list[tuple[int, int]]) -> None:
+        """Refuse splits inside a character, of known items or of the update's own."""
+        own = set(halves)
+        cuts = [cut for run in self.shape.runs for cut in run.cuts]
+        for client, clock, length in self.shape.deletes:
+            cuts += ((client, clock), (client, clock + length))
+        for client, clock in cuts:
+            if (client, clock) in own:
+                raise ContentRefused(SPLIT_CHARACTER)
+            self.index.check_cut(client, clock)
 
     def _ends_after_known(self, run: Run) -> bool:
         return run.clock + run.length > self.index.next_clock(run.client)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from pycrdt import Doc, TransactionEvent, merge_updates, write_var_uint
 
@@ -40,6 +40,16 @@ class PartlyApplied(UpdateRejected):
     def __init__(self, message: str, delta: bytes | None) -> None:
         super().__init__(message)
         self.delta = delta
+
+
+class Integration(NamedTuple):
+    """What integrating one update changed."""
+
+    delta: bytes | None
+    """What the update itself added to the document, as an update (None: nothing)."""
+    released: bytes | None
+    """What held updates it made ready added: they came from other senders, so the
+    update's own sender has not got it either."""
 
 
 Reserved = Callable[[int], bool]
@@ -81,7 +91,7 @@ class Replica:
         """Whether pycrdt panicked on this document: nothing may use it any more."""
         self._observe()
 
-    def integrate(self, update: bytes, reserved: Reserved = lambda client: False) -> bytes | None:
+    def integrate(self, update: bytes, reserved: Reserved = lambda client: False) -> Integration:
         """Check ``update`` and integrate it, with any held update it makes ready.
 
         Yjs trusts client ids: items a connection adds under another client's id would
@@ -91,8 +101,8 @@ class Replica:
         from their owner; then they are duplicates, which Yjs ignores.
 
         Returns:
-            What the document gained, as one update (None if nothing changed, or if the
-            update waits for missing dependencies).
+            What the document gained from it (nothing if it waits for missing
+            dependencies), and from held updates it released.
 
         Raises:
             ProtocolError: The update is malformed, or refers to parents that are not
@@ -108,14 +118,14 @@ class Replica:
         missing = admission.missing or self._reserved_item(shape, reserved)
         if missing is not None:
             self._hold(_Waiting(update, shape, reserved), missing)
-            return None
-        deltas = [self._apply(update, admission)]
-        deltas += self._release_ready(shape)
-        changes = [delta for delta in deltas if delta is not None]
-        if not changes:
-            return None
-        self._whole = None
-        return changes[0] if len(changes) == 1 else merge_updates(*changes)
+            return Integration(None, None)
+        delta = self._apply(update, admission)
+        released = [change for change in self._release_ready(shape) if change is not None]
+        if delta is not None or released:
+            self._whole = None
+        if len(released) > 1:
+            return Integration(delta, merge_updates(*released))
+        return Integration(delta, released[0] if released else None)
 
     def load(self, updates: list[bytes]) -> None:
         """Integrate stored ``updates``, in order, through the same checks.
@@ -129,7 +139,7 @@ class Replica:
         limit, self.max_pending_bytes = self.max_pending_bytes, sys.maxsize
         try:
             for update in updates:
-                self.integrate(update)
+                self.integrate(update)  # what it changes is stored already
         finally:
             self.max_pending_bytes = limit
         if len(updates) == 1 and not self.pending_bytes:
@@ -156,7 +166,8 @@ class Replica:
         """
         if state_vector == EMPTY_STATE_VECTOR:
             return self.whole_update()
-        read_state_vector(state_vector)
+        for client, clock in read_state_vector(state_vector).items():
+            self._index.check_cut(client, clock)  # pycrdt would answer from half a character
         self._check_usable()
         try:
             return self.doc.get_update(state_vector)
@@ -234,7 +245,11 @@ class Replica:
         self.pending_bytes += len(held.update)
 
     def _release_ready(self, shape: UpdateShape) -> list[bytes | None]:
-        """Integrate held updates whose missing item has arrived, until none is ready."""
+        """Integrate held updates whose missing item has arrived, until none is ready.
+
+        A held update pycrdt refuses now is dropped, and what one integrated before
+        failing is kept: what is released must all reach the room, whatever the others do.
+        """
         deltas: list[bytes | None] = []
         arrived = _clients_of(shape)
         while arrived and self._waiting:
@@ -252,7 +267,12 @@ class Replica:
                     if missing is not None:
                         self._hold(held, missing)
                         continue
-                    deltas.append(self._apply(held.update, admission))
+                    try:
+                        deltas.append(self._apply(held.update, admission))
+                    except PartlyApplied as exc:
+                        deltas.append(exc.delta)  # its sender is not here to be refused
+                    except UpdateRejected:
+                        continue  # pycrdt refused it: nothing of it was integrated
                     arrived |= _clients_of(held.shape)
         return deltas
 

@@ -384,7 +384,7 @@ class Room:
                 pycrdt integrated of it anyway was relayed and stored.
         """
         try:
-            delta = self.replica.integrate(update)
+            change = self.replica.integrate(update)
         except PartlyApplied as exc:
             if exc.delta is not None:
                 self._accept(exc.delta, exclude=None)
@@ -392,8 +392,9 @@ class Room:
         except ReplicaBroken:
             self._giving_up = background(self._give_up_document(sender=None))
             raise
-        if delta is not None:
-            self._accept(delta, exclude=None)
+        for delta in change:
+            if delta is not None:
+                self._accept(delta, exclude=None)
 
     @property
     def broken(self) -> bool:
@@ -473,15 +474,20 @@ class Room:
                 peer.send_frame(READ_ONLY_FRAME)
             return
         try:
-            delta = self.replica.integrate(
+            change = self.replica.integrate(
                 update, functools.partial(self._owned_elsewhere, peer=peer)
             )
         except PartlyApplied as exc:
             if exc.delta is not None:
                 self._accept_local(peer, exc.delta, exclude=None)
             raise
-        if delta is not None:
-            self._accept_local(peer, delta, exclude=peer)
+        if change.delta is not None:
+            self._accept_local(peer, change.delta, exclude=peer)
+        if change.released is not None:
+            # Held updates of other senders: nobody has them yet, this sender included.
+            self._accept(change.released, exclude=None)
+            if self.relay is not None:
+                self.relay.publish_update(change.released)
 
     def _owned_elsewhere(self, client_id: int, *, peer: Peer) -> bool:
         """Whether another connection (here or in another process) owns ``client_id``."""

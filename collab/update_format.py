@@ -61,6 +61,12 @@ class Run(NamedTuple):
     needs: tuple[tuple[int, int], ...] = ()
     """Ids (client, clock) that must exist before this run can be integrated; the
     reference its parent comes from first (``ref_client``, ``ref_clock``), if any."""
+    cuts: tuple[tuple[int, int], ...] = ()
+    """Places (client, clock) where integrating it splits existing items: just after its
+    left neighbour, just before its right one (a split before ``clock``)."""
+    halves: tuple[int, ...] = ()
+    """Clocks of this run that hold the second half of a character (a UTF-16 surrogate
+    pair): splitting before one cuts the character in two."""
 
 
 @dataclass(slots=True)
@@ -80,6 +86,9 @@ _HAS_ORIGIN = 0x80
 _HAS_RIGHT_ORIGIN = 0x40
 _HAS_PARENT_SUB = 0x20
 _CONTENT_BITS = 0x1F
+
+_LAST_SINGLE_UNIT = 0xFFFF
+"""Characters above this take two UTF-16 code units (a surrogate pair)."""
 
 _NAMED_TYPES = frozenset({3, 5})
 """Type refs followed by a name: ``YXmlElement`` and ``YXmlHook``."""
@@ -171,10 +180,13 @@ class _Reader:
         if content == _SKIP:
             return Run(client, clock, self.length(), Kind.SKIP, Ref.NONE)
         needs: list[tuple[int, int]] = []
+        cuts: list[tuple[int, int]] = []
         if info & _HAS_ORIGIN:
             needs.append((self.var_uint(), self.var_uint()))
+            cuts.append((needs[-1][0], needs[-1][1] + 1))
         if info & _HAS_RIGHT_ORIGIN:
             needs.append((self.var_uint(), self.var_uint()))
+            cuts.append(needs[-1])
         if needs:
             ref, (ref_client, ref_clock) = Ref.NEIGHBOUR, needs[0]
         elif self.var_uint() == 1:
@@ -185,17 +197,37 @@ class _Reader:
             needs.append((ref_client, ref_clock))
         if not info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN) and info & _HAS_PARENT_SUB:
             self.string()  # the map key
+        if content == _STRING:
+            length, halves = self.text(clock)
+            return Run(client, clock, length, Kind.CONTENT, ref, ref_client, ref_clock,
+                       tuple(needs), tuple(cuts), halves)  # fmt: skip
         kind, length = self.content(content, max_depth)
-        return Run(client, clock, length, kind, ref, ref_client, ref_clock, tuple(needs))
+        return Run(
+            client, clock, length, kind, ref, ref_client, ref_clock, tuple(needs), tuple(cuts)
+        )
+
+    def text(self, clock: int) -> tuple[int, tuple[int, ...]]:
+        """Read string content starting at ``clock``: its length and its second halves.
+
+        A string counts its UTF-16 code units, as JavaScript does; an empty one (yrs
+        writes it after splitting a surrogate pair) breaks Yjs clients.
+        """
+        text = self.string()
+        length = len(text.encode("utf-16-le")) // 2 or _empty()
+        if length == len(text):
+            return length, ()
+        halves = []
+        for character in text:
+            clock += 1
+            if ord(character) > _LAST_SINGLE_UNIT:
+                halves.append(clock)
+                clock += 1
+        return length, tuple(halves)
 
     def content(self, content: int, max_depth: int) -> tuple[Kind, int]:
         """Read an item's content; return its kind and its length in clocks."""
         if content == _DELETED:
             return Kind.DELETED, self.length()
-        if content == _STRING:
-            # A string counts its UTF-16 code units, as JavaScript does (yrs may write
-            # an empty one after splitting a surrogate pair: it takes no clock).
-            return Kind.CONTENT, len(self.string().encode("utf-16-le")) // 2
         if content == _TYPE:
             type_ref = self.var_uint()
             if type_ref not in _TYPE_REFS:

@@ -82,3 +82,14 @@ def nested_elements_update(depth: int) -> bytes:
         for _ in range(depth):
             node = node.children.append(XmlElement("paragraph"))
     return doc.get_update()
+
+
+def half_character_update(client: int, origin_clock: int, author: int = 9) -> bytes:
+    """An update inserting "x" right after item ``(client, origin_clock)`` of a text."""
+    item = (
+        bytes((0x80 | STRING_CONTENT,))
+        + write_var_uint(client)
+        + write_var_uint(origin_clock)
+        + _string("x")
+    )
+    return _update(author, 0, item)

@@ -96,7 +96,8 @@ async def test_an_update_with_missing_dependencies_is_held_then_relayed_and_stor
     await sender.send(encode_update(second))
     assert await watcher.communicator.receive_nothing(0.2)
     await sender.send(encode_update(first))
-    watcher.apply(await watcher.receive())
+    watcher.apply(await watcher.receive())  # the update itself
+    watcher.apply(await watcher.receive())  # and the one it released
     assert str(watcher.text) == "first second"
     await wait_for_stored_text("held", "first second")
     await sender.disconnect()
@@ -245,4 +246,26 @@ async def test_items_under_another_connections_client_id_never_take_its_place(
     assert str(room.doc.get("content", type=Text)) == "genuine"
     assert room.replica.pending_bytes == 0  # the forgery was released as a duplicate
     for client in (victim, attacker, watcher):
+        await client.disconnect()
+
+
+async def test_a_held_update_released_by_another_sender_reaches_that_sender_too(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    """The one whose update releases a held one has not got the held one either."""
+    author = Doc()
+    text = author.get("content", type=Text)
+    text.insert(0, "first ")
+    first = author.get_update()
+    state = author.get_state()
+    text.insert(6, "second")
+    second = author.get_update(state)
+    holder = await connected("released", editor)
+    releaser = await connected("released", editor)
+    await holder.send(encode_update(second))
+    releaser.doc.apply_update(first)
+    await releaser.send(encode_update(first))
+    releaser.apply(await releaser.receive())
+    assert str(releaser.text) == "first second"
+    for client in (holder, releaser):
         await client.disconnect()

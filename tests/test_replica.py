@@ -75,15 +75,17 @@ def test_an_update_waits_for_what_it_depends_on_and_then_arrives_with_it() -> No
     source.get("content", type=Text).insert(1, "b")
     later = source.get_update(state)
     replica = Replica(**LIMITS)
-    assert replica.integrate(later) is None
+    assert replica.integrate(later) == (None, None)
     assert replica.pending_bytes == len(later)
     assert text_of(replica) == ""
-    delta = replica.integrate(first)
+    delta, released = replica.integrate(first)
+    assert delta is not None
+    assert released is not None
     assert text_of(replica) == "ab"
     assert replica.pending_bytes == 0
-    assert delta is not None
     peer: Doc = Doc()
     peer.apply_update(delta)
+    peer.apply_update(released)
     assert str(peer.get("content", type=Text)) == "ab"
 
 

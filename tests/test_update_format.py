@@ -14,7 +14,7 @@ from collab.exceptions import ContentRefused, ProtocolError
 from collab.item_index import ItemIndex
 from collab.update_format import Kind, read_state_vector, read_update
 from tests.e2e.node import NODE_DIR
-from tests.hostile_updates import deep_value_update, update_with_parent
+from tests.hostile_updates import deep_value_update, half_character_update, update_with_parent
 
 MAX_DEPTH = 128
 
@@ -159,3 +159,19 @@ def test_state_vectors_are_read_strictly() -> None:
     for malformed in (b"", b"\x01\x01", doc.get_state() + b"\x00", b"\x01" + b"\xff" * 8 + b"\x01"):
         with pytest.raises(ProtocolError):
             read_state_vector(malformed)
+
+
+def test_an_update_that_splits_a_character_in_two_is_refused() -> None:
+    """pycrdt cannot hold half a surrogate pair; Yjs can, so the replicas would diverge."""
+    doc: Doc = Doc()
+    doc.get("content", type=Text).insert(0, "a😀b")  # the emoji takes clocks 1 and 2
+    index = ItemIndex(MAX_DEPTH)
+    index.record(index.admit(read_update(doc.get_update(), MAX_DEPTH)))
+    inside = half_character_update(doc.client_id, origin_clock=1)  # after the first half
+    with pytest.raises(ContentRefused, match="character"):
+        index.admit(read_update(inside, MAX_DEPTH))
+    beside = half_character_update(doc.client_id, origin_clock=2)  # after the emoji
+    assert index.admit(read_update(beside, MAX_DEPTH)).missing is None
+    with pytest.raises(ContentRefused, match="character"):
+        index.check_cut(doc.client_id, 2)
+    index.check_cut(doc.client_id, 3)

@@ -228,5 +228,6 @@ const modes = {
 }
 
 const request = await readRequest()
-process.stdout.write(JSON.stringify(await modes[request.mode](request)) + '\n')
-process.exit(0)
+// Exit only once the result is written: a pipe takes 64 KiB at a time, and an early
+// exit cuts a longer result short.
+process.stdout.write(JSON.stringify(await modes[request.mode](request)) + '\n', () => process.exit(0))

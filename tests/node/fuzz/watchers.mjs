@@ -59,7 +59,7 @@ export class Watcher {
       name: this.name,
       clientID: this.clientID,
       synced: this.synced,
-      closeCodes: this.closeCodes,
+      closeCodes: [...this.closeCodes], // a copy: destroy() adds the null of its own close
       edits: this.editCount,
       editErrors: this.editErrors.slice(0, 5),
       awareness: this.awarenessStates(),
