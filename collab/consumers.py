@@ -50,6 +50,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     _closing: asyncio.Task[None] | None = None
     _backlog: Callable[[], int] | None = None
     """Bytes daphne holds for this connection (None under other servers)."""
+    _refused = False
+    """Whether the server decided to close this connection (it closes only once)."""
     _answering: asyncio.Task[None] | None = None
     """The task answering deferred requests (held: the loop keeps only weak references)."""
     _deferred: dict[type[StateRequest], StateRequest] | None = None
@@ -225,10 +227,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         await self._refuse(code, exc)
 
     async def _refuse(self, code: CloseCode, reason: object) -> None:
-        """Log why, leave the room, and close with ``code``.
+        """Log why, leave the room, and close with ``code`` (once: later calls do nothing).
 
         Server errors are logged with the traceback of what went wrong underneath.
         """
+        if self._refused:
+            return
+        self._refused = True
         failure = None
         if code is CloseCode.SERVER_ERROR and isinstance(reason, BaseException):
             failure = reason.__cause__ or reason

@@ -29,6 +29,9 @@ from collab.item_index import Admission, ItemIndex
 from collab.protocol import EMPTY_STATE_VECTOR, EMPTY_UPDATE
 from collab.update_format import UpdateShape, read_state_vector, read_update
 
+PANIC_BYTES_SHOWN = 2048
+"""How much of an update that made pycrdt panic goes into the error (and its log line)."""
+
 
 class PartlyApplied(UpdateRejected):
     """pycrdt failed on an update after integrating part of it.
@@ -191,7 +194,10 @@ class Replica:
             if not is_pycrdt_panic(exc):
                 raise
             self.broken = True
-            raise ReplicaBroken("pycrdt panicked on an update") from exc
+            shown = update[:PANIC_BYTES_SHOWN].hex()
+            raise ReplicaBroken(
+                f"pycrdt panicked on an update of {len(update)} bytes: {shown}"
+            ) from exc
         self._index.record(admission)
         delta, self._delta = self._delta, None
         return delta

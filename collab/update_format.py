@@ -123,12 +123,14 @@ def read_update(update: bytes, max_depth: int) -> UpdateShape:
     """
     reader = _Reader(update)
     shape = UpdateShape()
+    clients = set()
     for _ in range(reader.var_uint()):
         count = reader.var_uint()
         client = reader.var_uint()
         clock = reader.var_uint()
-        if not count:
-            raise ProtocolError("a client without structs in update")  # yrs panics on it
+        if not count or client in clients:  # yrs panics on both; Yjs writes neither
+            raise ProtocolError("a client without structs, or listed twice, in update")
+        clients.add(client)
         for _ in range(count):
             run = reader.struct(client, clock, max_depth)
             shape.runs.append(run)

@@ -86,6 +86,12 @@ def test_string_lengths_count_utf16_code_units_as_javascript_does() -> None:
             id="client-beyond-2**53",
         ),
         pytest.param(deep_value_update(MAX_DEPTH + 1), ContentRefused, id="json-too-deep"),
+        pytest.param(b"\x01\x00\x05\x01\x00", ProtocolError, id="client-without-structs"),
+        pytest.param(
+            b"\x02\x01\x05\x00\x04\x01\x01a\x01b\x01\x05\x09\x04\x01\x01a\x01c\x00",
+            ProtocolError,
+            id="client-listed-twice",
+        ),
     ],
 )
 def test_malformed_or_hostile_updates_are_refused(update: bytes, error: type[Exception]) -> None:
