@@ -5,16 +5,16 @@
  * @module rich-text
  */
 
-import { EditorState } from 'prosemirror-state'
+import { EditorState, Plugin } from 'prosemirror-state'
 import { EditorView } from 'prosemirror-view'
 import { DOMParser as PMDOMParser, DOMSerializer, Schema } from 'prosemirror-model'
 import { schema as basicSchema } from 'prosemirror-schema-basic'
 import { addListNodes } from 'prosemirror-schema-list'
 import { exampleSetup, buildMenuItems } from 'prosemirror-example-setup'
-import { undoItem } from 'prosemirror-menu'
+import { MenuItem, icons, undoItem } from 'prosemirror-menu'
 import { keymap } from 'prosemirror-keymap'
 import {
-  ySyncPlugin, yCursorPlugin, yUndoPlugin, undo, redo,
+  ySyncPlugin, yCursorPlugin, yUndoPlugin, yUndoPluginKey, undoCommand, redoCommand,
   prosemirrorToYXmlFragment, yXmlFragmentToProseMirrorRootNode
 } from 'y-prosemirror'
 
@@ -65,8 +65,33 @@ export const writeHtml = (ydoc, html) => {
   prosemirrorToYXmlFragment(htmlToDoc(html), ydoc.getXmlFragment(FRAGMENT_NAME))
 }
 
-/** The example setup's menu without its undo group: undo goes through Yjs. */
-const menuContent = () => buildMenuItems(schema).fullMenu.filter((group) => !group.includes(undoItem))
+/**
+ * The example setup's menu, its undo and redo buttons going through Yjs (its
+ * own use ProseMirror's history, which would undo other users' changes too).
+ */
+const menuContent = () => buildMenuItems(schema).fullMenu.map((group) => group.includes(undoItem)
+  ? [
+      new MenuItem({ title: 'Undo last change', run: undoCommand, enable: (state) => undoCommand(state), icon: icons.undo }),
+      new MenuItem({ title: 'Redo last undone change', run: redoCommand, enable: (state) => redoCommand(state), icon: icons.redo })
+    ]
+  : group)
+
+/**
+ * Redraws the menu when the Yjs undo or redo stack changes: the Yjs transaction
+ * that fills them ends after ProseMirror has drawn its result, so the undo and
+ * redo buttons would show the stacks as they were before.
+ */
+const undoButtonsPlugin = () => new Plugin({
+  view (view) {
+    const { undoManager } = yUndoPluginKey.getState(view.state)
+    const redraw = () => queueMicrotask(() => {
+      if (!view.isDestroyed) view.updateState(view.state)
+    })
+    const events = ['stack-item-added', 'stack-item-popped', 'stack-cleared']
+    events.forEach((name) => undoManager.on(name, redraw))
+    return { destroy: () => events.forEach((name) => undoManager.off(name, redraw)) }
+  }
+})
 
 /**
  * A rich-text editor in `element`, editing the fragment of `ydoc`.
@@ -85,7 +110,8 @@ export const createRichTextEditor = (element, { ydoc, awareness, label }) => {
     ySyncPlugin(fragment),
     ...(awareness ? [yCursorPlugin(awareness)] : []),
     yUndoPlugin(),
-    keymap({ 'Mod-z': undo, 'Mod-y': redo, 'Mod-Shift-z': redo }),
+    undoButtonsPlugin(),
+    keymap({ 'Mod-z': undoCommand, 'Mod-y': redoCommand, 'Mod-Shift-z': redoCommand }),
     ...exampleSetup({ schema, history: false, menuContent: menuContent() })
   ]
   const view = new EditorView(element, {

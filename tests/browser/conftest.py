@@ -113,7 +113,9 @@ def open_page(
     if report is not None and report.failed:
         name = re.sub(r"[^\w.-]", "_", request.node.name)
         for number, page in enumerate(pages, 1):
-            page.screenshot(path=ARTIFACTS / f"browser-{name}-{number}.png", full_page=True)
+            if not page.is_closed():
+                path = ARTIFACTS / f"browser-{name}-{number}.png"
+                page.screenshot(path=path, full_page=True)
     for context in contexts:
         context.close()
     console.close()
