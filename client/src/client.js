@@ -14,15 +14,16 @@ import { WebsocketProvider, messageAuth } from 'y-websocket'
 import * as authProtocol from 'y-protocols/auth'
 import { ObservableV2 } from 'lib0/observable'
 import { reconnectDelay } from './backoff.js'
+import { PERMANENT_CLOSE_CODES } from './server-constants.js'
 
 /** Path of the collab websocket routes on the Django server. */
 export const DEFAULT_PATH = '/ws/collab'
 
 /**
- * Close codes after which reconnecting cannot help (see `collab.close_codes`):
- * 4401 not authenticated, 4403 forbidden, 4404 no such document.
+ * Close codes after which reconnecting cannot help: every permanent (44xx) code
+ * of `collab.close_codes.CloseCode`, such as 4403 forbidden or 4410 deleted.
  */
-export const DENIED_CODES = Object.freeze([4401, 4403, 4404])
+export const DENIED_CODES = Object.freeze(Object.keys(PERMANENT_CLOSE_CODES).map(Number))
 
 /** What the server's permission-denied message starts with for read-only connections. */
 export const READ_ONLY_REASON = 'read-only'
@@ -49,8 +50,15 @@ export const defaultServerUrl = (location = globalThis.location) =>
  *   or by the server); local changes are not shared.
  * - `offline`: the connection dropped or failed; edits are kept and sent
  *   after reconnecting, which happens on its own (backoff with jitter).
- * - `denied`: the server refused access for good (`detail.code` 4401, 4403
- *   or 4404); no more attempts.
+ * - `denied`: the server closed the connection for good (`detail.code` is one
+ *   of {@link DENIED_CODES}, `detail.name` its `CloseCode` name); no more attempts.
+ */
+
+/**
+ * @typedef {object} CloseDetail why the server closed the connection for good
+ * @property {number} code the close code
+ * @property {string} name its name in `collab.close_codes.CloseCode`, e.g. `DOCUMENT_DELETED`
+ * @property {string} reason the close frame's reason (often empty)
  */
 
 /**
@@ -70,10 +78,10 @@ export const defaultServerUrl = (location = globalThis.location) =>
  *
  * Events (`client.on(name, handler)`):
  * - `status` `(status, detail)`: see {@link Status}; `detail` is
- *   `{code, reason}` of the server's close for `denied`, else undefined.
+ *   `{code, name, reason}` of the server's close for `denied`, else undefined.
  * - `unsynced` `(hasUnsyncedChanges)`: the flag changed.
  *
- * @extends {ObservableV2<{status: (status: Status, detail?: {code: number, reason: string}) => void, unsynced: (flag: boolean) => void}>}
+ * @extends {ObservableV2<{status: (status: Status, detail?: CloseDetail) => void, unsynced: (flag: boolean) => void}>}
  */
 export class CollabClient extends ObservableV2 {
   /**
@@ -94,7 +102,7 @@ export class CollabClient extends ObservableV2 {
     this._backoff = backoff
     this._attempts = 0
     this._lost = false
-    /** @type {{code: number, reason: string} | null} */
+    /** @type {CloseDetail | null} */
     this._denied = null
     this._retryTimer = null
     this._flushTimer = null
@@ -197,11 +205,11 @@ export class CollabClient extends ObservableV2 {
     }
   }
 
-  /** @param {{code: number, reason: string}} detail */
-  _onClosed (detail) {
-    if (DENIED_CODES.includes(detail.code)) {
-      this._denied = detail
-      this._update(detail)
+  /** @param {{code: number, reason: string}} event */
+  _onClosed ({ code, reason }) {
+    if (DENIED_CODES.includes(code)) {
+      this._denied = { code, name: PERMANENT_CLOSE_CODES[code], reason }
+      this._update(this._denied)
       return
     }
     const delay = reconnectDelay(this._attempts++, this._backoff)
@@ -222,7 +230,7 @@ export class CollabClient extends ObservableV2 {
     return this._lost ? 'offline' : 'connecting'
   }
 
-  /** @param {{code: number, reason: string}} [detail] */
+  /** @param {CloseDetail} [detail] */
   _update (detail) {
     const status = this._currentStatus()
     if (status === this.status) return

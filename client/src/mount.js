@@ -16,6 +16,7 @@ import { CollabClient } from './client.js'
 import { MODES } from './editors.js'
 import { renderPresence, watchPresence } from './presence.js'
 import { seedDocument } from './seed.js'
+import { statusLabel } from './status.js'
 
 /**
  * @typedef {object} EditorConfig
@@ -26,16 +27,6 @@ import { seedDocument } from './seed.js'
  * @property {boolean} [readOnly]
  * @property {string} [label] accessible name of the editable area
  */
-
-const STATUS_LABELS = {
-  local: 'Not shared yet: editing together starts once this is saved',
-  connecting: 'Connecting…',
-  connected: 'Syncing…',
-  synced: 'Synced',
-  'read-only': 'Read-only',
-  offline: 'Offline: your changes are kept and sent when the connection is back',
-  denied: 'No access to this document'
-}
 
 /** @type {WeakMap<HTMLElement, MountedEditor>} */
 const mounted = new WeakMap()
@@ -52,14 +43,13 @@ const mounted = new WeakMap()
  * @param {HTMLElement|null} statusEl
  * @param {string} status
  * @param {boolean} unsynced
- * @param {{code: number}} [detail]
+ * @param {import('./client.js').CloseDetail} [detail]
  */
 const showStatus = (statusEl, status, unsynced, detail) => {
   if (!statusEl) return
   statusEl.dataset.status = status
   statusEl.dataset.unsynced = String(unsynced)
-  const label = status === 'synced' && unsynced ? 'Sending changes…' : STATUS_LABELS[status]
-  statusEl.textContent = detail ? `${label} (${detail.code})` : label
+  statusEl.textContent = statusLabel(status, unsynced, detail)
 }
 
 /**
@@ -97,7 +87,10 @@ export const mountEditor = (container) => {
   const stops = [() => ydoc.off('update', copyToField)]
   if (client) {
     let seeded = false
+    /** @type {import('./client.js').CloseDetail | undefined} */
+    let closeDetail
     const onStatus = (status, detail) => {
+      closeDetail = detail
       showStatus(statusEl, status, client.hasUnsyncedChanges, detail)
       if (status === 'synced' && !seeded) {
         seeded = true
@@ -107,7 +100,7 @@ export const mountEditor = (container) => {
         editor.setEditable(false)
       }
     }
-    const onUnsynced = (flag) => showStatus(statusEl, client.status, flag)
+    const onUnsynced = (flag) => showStatus(statusEl, client.status, flag, closeDetail)
     client.on('status', onStatus)
     client.on('unsynced', onUnsynced)
     onStatus(client.status)

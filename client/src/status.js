@@ -1,0 +1,46 @@
+/**
+ * The sentence an editor's status line shows for a client's status.
+ *
+ * @module status
+ */
+
+/** What each status says (`local`: an editor not bound to a document yet). */
+export const STATUS_LABELS = Object.freeze({
+  local: 'Not shared yet: editing together starts once this is saved',
+  connecting: 'Connecting…',
+  connected: 'Syncing…',
+  synced: 'Synced',
+  'read-only': 'Read-only',
+  offline: 'Offline: your changes are kept and sent when the connection is back',
+  denied: 'Disconnected by the server'
+})
+
+/**
+ * Why the server stopped the editor, by close code name (`collab.close_codes`);
+ * a permanent code missing here shows `STATUS_LABELS.denied`.
+ */
+export const DENIED_LABELS = Object.freeze({
+  MALFORMED_FRAME: 'Disconnected: the server could not read a message from this editor',
+  NOT_AUTHENTICATED: 'Not signed in: sign in to open this document',
+  FORBIDDEN: 'No access to this document',
+  NOT_FOUND: 'This document does not exist',
+  DOCUMENT_DELETED: 'This document was deleted',
+  FRAME_TOO_LARGE: 'Disconnected: a change was too large for the server',
+  UNSUPPORTED_DATA: 'Disconnected: the server could not read a message from this editor',
+  CONTENT_REFUSED: 'Disconnected: the server refused a change (nested too deeply or too large)',
+  RATE_LIMITED: 'Disconnected: too many changes too fast'
+})
+
+/**
+ * The status line's text.
+ *
+ * @param {string} status a client {@link import('./client.js').Status} or `local`
+ * @param {boolean} unsynced local changes have not reached the server yet
+ * @param {import('./client.js').CloseDetail} [detail] why the server closed for good
+ * @return {string}
+ */
+export const statusLabel = (status, unsynced, detail) => {
+  if (detail) return `${DENIED_LABELS[detail.name] || STATUS_LABELS.denied} (${detail.code})`
+  if (status === 'synced' && unsynced) return 'Sending changes…'
+  return STATUS_LABELS[status]
+}
