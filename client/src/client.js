@@ -14,6 +14,7 @@ import { WebsocketProvider, messageAuth } from 'y-websocket'
 import * as authProtocol from 'y-protocols/auth'
 import { ObservableV2 } from 'lib0/observable'
 import { reconnectDelay } from './backoff.js'
+import { guardRemoteStates, safeUser } from './presence.js'
 import { PERMANENT_CLOSE_CODES } from './server-constants.js'
 
 /** Path of the collab websocket routes on the Django server. */
@@ -65,7 +66,8 @@ export const defaultServerUrl = (location = globalThis.location) =>
  * @typedef {object} ClientOptions
  * @property {string} key document key: the last segment of the websocket URL
  * @property {string} [url] websocket base URL; default: this page's server + `/ws/collab`
- * @property {{name: string, color: string}} [user] shown to the other users (cursors, presence)
+ * @property {{name: string, color: string}} [user] shown to the other users (cursors,
+ *   presence); `color` is `#rgb` or `#rrggbb` (anything else shows as a neutral grey)
  * @property {boolean} [readOnly] this user may only read; default false (the server may still say so)
  * @property {boolean} [connect] connect at once; default true (else call `connect()`)
  * @property {import('./backoff.js').BackoffOptions} [backoff] reconnection delays
@@ -116,14 +118,10 @@ export class CollabClient extends ObservableV2 {
       ...(WebSocketPolyfill ? { WebSocketPolyfill } : {})
     })
     this.awareness = this.provider.awareness
-    if (user) {
-      this.awareness.setLocalStateField('user', {
-        name: user.name,
-        color: user.color,
-        // y-codemirror.next paints selections in `colorLight`.
-        colorLight: `${user.color}33`
-      })
-    }
+    this._stopGuard = guardRemoteStates(this.awareness)
+    const safe = safeUser(user)
+    // y-codemirror.next paints selections in `colorLight`.
+    if (safe) this.awareness.setLocalStateField('user', safe)
     this.provider.messageHandlers[messageAuth] = (_encoder, decoder) => {
       authProtocol.readAuthMessage(decoder, this.doc, (_doc, reason) => this._onPermissionDenied(reason))
     }
@@ -190,6 +188,7 @@ export class CollabClient extends ObservableV2 {
     globalThis.removeEventListener?.('online', this._onOnline)
     Object.entries(this._handlers).forEach(([name, handler]) => this.provider.off(name, handler))
     this.doc.off('update', this._onDocUpdate)
+    this._stopGuard()
     this.provider.destroy()
     this.doc.destroy()
     super.destroy()

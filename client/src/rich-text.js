@@ -17,14 +17,38 @@ import {
   ySyncPlugin, yCursorPlugin, yUndoPlugin, yUndoPluginKey, undoCommand, redoCommand,
   prosemirrorToYXmlFragment, yXmlFragmentToProseMirrorRootNode
 } from 'y-prosemirror'
+import { safeUrl } from './urls.js'
 
 /** Name of the shared `Y.XmlFragment` holding rich text (y-prosemirror's default). */
 export const FRAGMENT_NAME = 'prosemirror'
 
+/**
+ * ProseMirror's basic `spec` with its URL attribute `name` kept only when
+ * {@link safeUrl} allows it: pasted HTML with another URL loses the element,
+ * and a document written by another client renders it without the attribute
+ * (as the server's `collab.html` does).
+ *
+ * @param {object} spec a node or mark spec whose first parse rule reads `name`
+ * @param {string} name `href` or `src`
+ * @return {object}
+ */
+const withSafeUrl = (spec, name) => {
+  const [rule] = spec.parseDOM
+  return {
+    ...spec,
+    parseDOM: [{ ...rule, getAttrs: (dom) => safeUrl(dom.getAttribute(name)) !== null && rule.getAttrs(dom) }],
+    toDOM: (item, inline) => {
+      const [tag, attrs, ...rest] = spec.toDOM(item, inline)
+      return [tag, { ...attrs, [name]: safeUrl(item.attrs[name]) }, ...rest]
+    }
+  }
+}
+
 /** Paragraphs, headings, lists, quotes, code blocks, links, images, emphasis. */
 export const schema = new Schema({
-  nodes: addListNodes(basicSchema.spec.nodes, 'paragraph block*', 'block'),
-  marks: basicSchema.spec.marks
+  nodes: addListNodes(basicSchema.spec.nodes, 'paragraph block*', 'block')
+    .update('image', withSafeUrl(basicSchema.spec.nodes.get('image'), 'src')),
+  marks: basicSchema.spec.marks.update('link', withSafeUrl(basicSchema.spec.marks.get('link'), 'href'))
 })
 
 /** An inert HTML document: parsing into it runs no scripts and loads nothing. */

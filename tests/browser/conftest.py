@@ -22,7 +22,7 @@ from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, sync_playwright
 
 from tests.conftest import make_user
-from tests.e2e.conftest import artifact, server, server_kind
+from tests.e2e.conftest import artifact, clients, node_modules, server, server_kind
 from tests.e2e.server import ServerProcess
 from tests.settings import ARTIFACTS
 
@@ -52,7 +52,7 @@ class OpenPage(Protocol):
 SERVER_SETTINGS = pytest.mark.parametrize("server", ["tests.browser.settings"], indirect=True)
 """Mark for browser test modules: the server serves the test pages of ``tests.browser.urls``."""
 
-__all__ = ["server", "server_kind"]
+__all__ = ["clients", "node_modules", "server", "server_kind"]
 
 
 @pytest.fixture
