@@ -14,7 +14,7 @@ import { WebsocketProvider, messageAuth } from 'y-websocket'
 import * as authProtocol from 'y-protocols/auth'
 import { ObservableV2 } from 'lib0/observable'
 import { reconnectDelay } from './backoff.js'
-import { guardRemoteStates, safeUser } from './presence.js'
+import { guardRemoteStates, safeUser, storageFailing } from './presence.js'
 import { PERMANENT_CLOSE_CODES } from './server-constants.js'
 
 /** Path of the collab websocket routes on the Django server. */
@@ -82,8 +82,10 @@ export const defaultServerUrl = (location = globalThis.location) =>
  * - `status` `(status, detail)`: see {@link Status}; `detail` is
  *   `{code, name, reason}` of the server's close for `denied`, else undefined.
  * - `unsynced` `(hasUnsyncedChanges)`: the flag changed.
+ * - `storage` `(storageFailing)`: the server started or stopped saying that it
+ *   cannot store the document's edits (its presence state `{collab: {storage: 'failing'}}`).
  *
- * @extends {ObservableV2<{status: (status: Status, detail?: CloseDetail) => void, unsynced: (flag: boolean) => void}>}
+ * @extends {ObservableV2<{status: (status: Status, detail?: CloseDetail) => void, unsynced: (flag: boolean) => void, storage: (failing: boolean) => void}>}
  */
 export class CollabClient extends ObservableV2 {
   /**
@@ -119,6 +121,15 @@ export class CollabClient extends ObservableV2 {
     })
     this.awareness = this.provider.awareness
     this._stopGuard = guardRemoteStates(this.awareness)
+    /** The server says it cannot store this document's edits right now. */
+    this.storageFailing = false
+    this._onAwarenessChange = () => {
+      const failing = storageFailing(this.awareness)
+      if (failing === this.storageFailing) return
+      this.storageFailing = failing
+      this.emit('storage', [failing])
+    }
+    this.awareness.on('change', this._onAwarenessChange)
     const safe = safeUser(user)
     // y-codemirror.next paints selections in `colorLight`.
     if (safe) this.awareness.setLocalStateField('user', safe)
@@ -189,6 +200,7 @@ export class CollabClient extends ObservableV2 {
     Object.entries(this._handlers).forEach(([name, handler]) => this.provider.off(name, handler))
     this.doc.off('update', this._onDocUpdate)
     this._stopGuard()
+    this.awareness.off('change', this._onAwarenessChange)
     this.provider.destroy()
     this.doc.destroy()
     super.destroy()

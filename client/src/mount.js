@@ -42,14 +42,14 @@ const mounted = new WeakMap()
 /**
  * @param {HTMLElement|null} statusEl
  * @param {string} status
- * @param {boolean} unsynced
- * @param {import('./client.js').CloseDetail} [detail]
+ * @param {import('./status.js').StatusFacts} [facts]
  */
-const showStatus = (statusEl, status, unsynced, detail) => {
+const showStatus = (statusEl, status, facts = {}) => {
   if (!statusEl) return
   statusEl.dataset.status = status
-  statusEl.dataset.unsynced = String(unsynced)
-  statusEl.textContent = statusLabel(status, unsynced, detail)
+  statusEl.dataset.unsynced = String(Boolean(facts.unsynced))
+  statusEl.dataset.storage = facts.storageFailing ? 'failing' : 'ok'
+  statusEl.textContent = statusLabel(status, facts)
 }
 
 /**
@@ -89,9 +89,12 @@ export const mountEditor = (container) => {
     let seeded = false
     /** @type {import('./client.js').CloseDetail | undefined} */
     let closeDetail
+    const show = () => showStatus(statusEl, client.status, {
+      unsynced: client.hasUnsyncedChanges, detail: closeDetail, storageFailing: client.storageFailing
+    })
     const onStatus = (status, detail) => {
       closeDetail = detail
-      showStatus(statusEl, status, client.hasUnsyncedChanges, detail)
+      show()
       if (status === 'synced' && !seeded) {
         seeded = true
         seed()
@@ -100,15 +103,15 @@ export const mountEditor = (container) => {
         editor.setEditable(false)
       }
     }
-    const onUnsynced = (flag) => showStatus(statusEl, client.status, flag, closeDetail)
     client.on('status', onStatus)
-    client.on('unsynced', onUnsynced)
+    client.on('unsynced', show)
+    client.on('storage', show)
     onStatus(client.status)
     if (presenceEl) stops.push(watchPresence(client.awareness, (users) => renderPresence(presenceEl, users)))
   } else {
     seed()
     editor.setEditable(!config.readOnly)
-    showStatus(statusEl, 'local', false)
+    showStatus(statusEl, 'local')
   }
   const handle = {
     ydoc,

@@ -67,6 +67,16 @@ export const guardRemoteStates = (awareness) => {
 }
 
 /**
+ * Whether the server's presence state says it cannot store the document's edits:
+ * `{collab: {storage: 'failing'}}` (see collab's protocol documentation).
+ *
+ * @param {import('y-protocols/awareness').Awareness} awareness
+ * @return {boolean}
+ */
+export const storageFailing = (awareness) =>
+  [...awareness.getStates().values()].some((state) => state?.collab?.storage === 'failing')
+
+/**
  * The users whose awareness state has a valid `user` field ({@link safeUser}),
  * local client first, then by name.
  *

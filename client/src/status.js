@@ -31,16 +31,26 @@ export const DENIED_LABELS = Object.freeze({
   RATE_LIMITED: 'Disconnected: too many changes too fast'
 })
 
+/** What a synced editor says while the server cannot store the document's edits. */
+export const STORAGE_FAILING_LABEL = 'Connected, but not saved yet: the server cannot store changes right now and keeps retrying'
+
+/**
+ * @typedef {object} StatusFacts
+ * @property {boolean} [unsynced] local changes have not reached the server yet
+ * @property {import('./client.js').CloseDetail} [detail] why the server closed for good
+ * @property {boolean} [storageFailing] the server says it cannot store edits
+ */
+
 /**
  * The status line's text.
  *
  * @param {string} status a client {@link import('./client.js').Status} or `local`
- * @param {boolean} unsynced local changes have not reached the server yet
- * @param {import('./client.js').CloseDetail} [detail] why the server closed for good
+ * @param {StatusFacts} [facts]
  * @return {string}
  */
-export const statusLabel = (status, unsynced, detail) => {
+export const statusLabel = (status, { unsynced = false, detail, storageFailing = false } = {}) => {
   if (detail) return `${DENIED_LABELS[detail.name] || STATUS_LABELS.denied} (${detail.code})`
+  if (status === 'synced' && storageFailing) return STORAGE_FAILING_LABEL
   if (status === 'synced' && unsynced) return 'Sending changes…'
   return STATUS_LABELS[status]
 }

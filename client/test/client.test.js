@@ -2,6 +2,7 @@ import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
 import { CollabClient, DENIED_CODES, defaultServerUrl } from '../src/client.js'
 import { PERMANENT_CLOSE_CODES } from '../src/server-constants.js'
+import * as encoding from 'lib0/encoding'
 import { FakeWebSocket, readOnlyFrame, syncStep2Frame } from './fake-websocket.js'
 
 /** A client on a fake server, destroyed when test `t` ends (pass or fail). */
@@ -128,4 +129,32 @@ test('disconnect goes offline without retrying; destroy stops everything', (t) =
   client.destroy()
   assert.equal(client.destroyed, true)
   assert.deepEqual(seen, ['connected', 'synced', 'offline'])
+})
+
+/** An awareness frame (type 1) from the server carrying `state` for client `clientId`. */
+const serverAwarenessFrame = (clientId, state, clock) => {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, 1)
+  const update = encoding.createEncoder()
+  encoding.writeVarUint(update, 1)
+  encoding.writeVarUint(update, clientId)
+  encoding.writeVarUint(update, clock)
+  encoding.writeVarString(update, JSON.stringify(state))
+  encoding.writeVarUint8Array(encoder, encoding.toUint8Array(update))
+  return encoding.toUint8Array(encoder)
+}
+
+test('the server\'s storage-failing state sets storageFailing until it is cleared', (t) => {
+  const { client } = open(t)
+  const events = []
+  client.on('storage', (failing) => events.push(failing))
+  FakeWebSocket.last.open()
+  FakeWebSocket.last.receive(syncStep2Frame())
+  FakeWebSocket.last.receive(serverAwarenessFrame(99, { collab: { storage: 'failing' } }, 1))
+  assert.equal(client.storageFailing, true)
+  FakeWebSocket.last.receive(serverAwarenessFrame(99, { collab: { storage: 'failing' } }, 2))
+  FakeWebSocket.last.receive(serverAwarenessFrame(99, null, 3))
+  assert.equal(client.storageFailing, false)
+  FakeWebSocket.last.receive(serverAwarenessFrame(98, { user: { name: 'x', color: '#fff' } }, 1))
+  assert.deepEqual(events, [true, false])
 })
