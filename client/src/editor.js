@@ -10,6 +10,7 @@ import { mountAll } from './mount.js'
 
 export * from './index.js'
 export { mountEditor, mountAll } from './mount.js'
+export { clearOfflineData } from './offline.js'
 export { createRichTextEditor } from './rich-text.js'
 export { createCodeEditor } from './code.js'
 

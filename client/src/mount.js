@@ -17,6 +17,7 @@ import { MODES } from './editors.js'
 import { renderPresence, watchPresence } from './presence.js'
 import { seedDocument } from './seed.js'
 import { statusLabel } from './status.js'
+import { keepOffline } from './offline.js'
 
 /**
  * @typedef {object} EditorConfig
@@ -26,10 +27,33 @@ import { statusLabel } from './status.js'
  * @property {{name: string, color: string}} [user]
  * @property {boolean} [readOnly]
  * @property {string} [label] accessible name of the editable area
+ * @property {string|null} [offline] the user's offline scope: keep the document in
+ *   IndexedDB ({@link keepOffline}); null or missing: only in memory
  */
 
 /** @type {WeakMap<HTMLElement, MountedEditor>} */
 const mounted = new WeakMap()
+
+/** @type {Set<MountedEditor>} the editors of this page, until destroyed */
+const live = new Set()
+
+/**
+ * Close codes after which the offline copy goes: the user may no longer see the
+ * document, or it is gone.
+ */
+const FORGET_OFFLINE = ['NOT_AUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'DOCUMENT_DELETED']
+
+/**
+ * Ask before the page goes away while an editor has changes the server does
+ * not have yet (the browser shows its own "Leave site?" question).
+ *
+ * @param {BeforeUnloadEvent} event
+ */
+const warnBeforeUnload = (event) => {
+  if (![...live].some(({ client }) => client && client.hasUnsyncedChanges)) return
+  event.preventDefault()
+  event.returnValue = ''
+}
 
 /**
  * @typedef {object} MountedEditor
@@ -73,6 +97,7 @@ export const mountEditor = (container) => {
     ? new CollabClient({ key: config.key, url: config.url || undefined, user: config.user, readOnly: config.readOnly })
     : null
   const ydoc = client ? client.doc : new Y.Doc()
+  const offline = client && config.offline ? keepOffline(ydoc, config.key, config.offline) : null
   const editor = mode.create(container.querySelector('.collab-editor-body'), {
     ydoc, awareness: client?.awareness, label: config.label
   })
@@ -95,6 +120,7 @@ export const mountEditor = (container) => {
     const onStatus = (status, detail) => {
       closeDetail = detail
       show()
+      if (offline && detail && FORGET_OFFLINE.includes(detail.name)) offline.clear()
       if (status === 'synced' && !seeded) {
         seeded = true
         seed()
@@ -119,6 +145,9 @@ export const mountEditor = (container) => {
     editor,
     destroy () {
       stops.forEach((stop) => stop())
+      live.delete(handle)
+      if (live.size === 0) globalThis.removeEventListener?.('beforeunload', warnBeforeUnload)
+      if (offline) offline.destroy()
       editor.destroy()
       if (client) client.destroy()
       else ydoc.destroy()
@@ -126,6 +155,8 @@ export const mountEditor = (container) => {
     }
   }
   mounted.set(container, handle)
+  live.add(handle)
+  globalThis.addEventListener?.('beforeunload', warnBeforeUnload)
   return handle
 }
 
