@@ -166,6 +166,11 @@ export class CollabClient extends ObservableV2 {
     if (connect) this.connect()
   }
 
+  /** Why the server closed the connection for good (status `denied`), else null. */
+  get closeDetail () {
+    return this._denied
+  }
+
   /** Whether the document holds the server's state right now. */
   get synced () {
     return this.provider.synced

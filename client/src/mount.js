@@ -13,9 +13,9 @@
 
 import * as Y from 'yjs'
 import { CollabClient } from './client.js'
-import { MODES } from './editors.js'
+import { loadMode } from './editors.js'
 import { renderPresence, watchPresence } from './presence.js'
-import { seedDocument } from './seed.js'
+import { isNewDocument, seedDocument } from './seed.js'
 import { statusLabel } from './status.js'
 import { keepOffline } from './offline.js'
 
@@ -59,7 +59,8 @@ const warnBeforeUnload = (event) => {
  * @typedef {object} MountedEditor
  * @property {Y.Doc} ydoc
  * @property {CollabClient|null} client null when editing locally
- * @property {import('./editors.js').Editor} editor
+ * @property {import('./editors.js').Editor|null} editor null until `ready`
+ * @property {Promise<MountedEditor>} ready resolves once the editor is on the page
  * @property {() => void} destroy
  */
 
@@ -78,29 +79,71 @@ const showStatus = (statusEl, status, facts = {}) => {
 
 /**
  * Start the editor described by `container`'s markup (once; later calls
- * return the same editor).
+ * return the same editor). The connection starts at once; the editor itself
+ * appears when its mode's code has loaded (`ready`).
  *
  * @param {HTMLElement} container
  * @return {MountedEditor}
+ * @throws {TypeError} the markup asks for an unknown editor mode
  */
 export const mountEditor = (container) => {
   const existing = mounted.get(container)
   if (existing) return existing
   /** @type {EditorConfig} */
   const config = JSON.parse(container.dataset.collabEditor)
-  const mode = MODES[config.mode]
-  if (!mode) throw new TypeError(`collab: unknown editor mode ${JSON.stringify(config.mode)}`)
-  const field = container.querySelector('textarea')
-  const statusEl = container.querySelector('.collab-status')
-  const presenceEl = container.querySelector('.collab-presence')
+  const loading = loadMode(config.mode)
   const client = config.key
     ? new CollabClient({ key: config.key, url: config.url || undefined, user: config.user, readOnly: config.readOnly })
     : null
   const ydoc = client ? client.doc : new Y.Doc()
   const offline = client && config.offline ? keepOffline(ydoc, config.key, config.offline) : null
+  /** @type {Array<() => void>} */
+  const stops = []
+  /** @type {MountedEditor} */
+  const handle = {
+    ydoc,
+    client,
+    editor: null,
+    ready: loading.then((mode) => {
+      if (mounted.get(container) === handle) stops.push(start(container, config, handle, mode, offline))
+      return handle
+    }),
+    destroy () {
+      stops.forEach((stop) => stop())
+      live.delete(handle)
+      if (live.size === 0) globalThis.removeEventListener?.('beforeunload', warnBeforeUnload)
+      if (offline) offline.destroy()
+      if (client) client.destroy()
+      else ydoc.destroy()
+      mounted.delete(container)
+    }
+  }
+  mounted.set(container, handle)
+  live.add(handle)
+  globalThis.addEventListener?.('beforeunload', warnBeforeUnload)
+  return handle
+}
+
+/**
+ * Create the editor of a mounted container and tie it to the client, the
+ * status line, the presence list and the form field.
+ *
+ * @param {HTMLElement} container
+ * @param {EditorConfig} config
+ * @param {MountedEditor} handle gets the editor
+ * @param {import('./editors.js').EditorMode} mode
+ * @param {{clear: () => Promise<void>}|null} offline the document's offline copy
+ * @return {() => void} undoes all of it
+ */
+const start = (container, config, handle, mode, offline) => {
+  const { ydoc, client } = handle
+  const field = container.querySelector('textarea')
+  const statusEl = container.querySelector('.collab-status')
+  const presenceEl = container.querySelector('.collab-presence')
   const editor = mode.create(container.querySelector('.collab-editor-body'), {
     ydoc, awareness: client?.awareness, label: config.label
   })
+  handle.editor = editor
   const initial = field ? field.value : ''
   const seed = () => {
     if (initial) seedDocument(ydoc, `${config.mode}\n${initial}`, (scratch) => mode.write(scratch, initial))
@@ -109,7 +152,9 @@ export const mountEditor = (container) => {
     if (field) field.value = editor.getValue()
   }
   ydoc.on('update', copyToField)
-  const stops = [() => ydoc.off('update', copyToField)]
+  // The document may have arrived while the editor's code loaded.
+  if (!isNewDocument(ydoc)) copyToField()
+  const stops = [() => ydoc.off('update', copyToField), () => editor.destroy()]
   if (client) {
     let seeded = false
     /** @type {import('./client.js').CloseDetail | undefined} */
@@ -132,32 +177,14 @@ export const mountEditor = (container) => {
     client.on('status', onStatus)
     client.on('unsynced', show)
     client.on('storage', show)
-    onStatus(client.status)
+    onStatus(client.status, client.status === 'denied' ? client.closeDetail : undefined)
     if (presenceEl) stops.push(watchPresence(client.awareness, (users) => renderPresence(presenceEl, users)))
   } else {
     seed()
     editor.setEditable(!config.readOnly)
     showStatus(statusEl, 'local')
   }
-  const handle = {
-    ydoc,
-    client,
-    editor,
-    destroy () {
-      stops.forEach((stop) => stop())
-      live.delete(handle)
-      if (live.size === 0) globalThis.removeEventListener?.('beforeunload', warnBeforeUnload)
-      if (offline) offline.destroy()
-      editor.destroy()
-      if (client) client.destroy()
-      else ydoc.destroy()
-      mounted.delete(container)
-    }
-  }
-  mounted.set(container, handle)
-  live.add(handle)
-  globalThis.addEventListener?.('beforeunload', warnBeforeUnload)
-  return handle
+  return () => stops.reverse().forEach((stop) => stop())
 }
 
 /**
@@ -165,7 +192,7 @@ export const mountEditor = (container) => {
  * (field names containing `__prefix__`).
  *
  * @param {ParentNode} [root]
- * @return {MountedEditor[]}
+ * @return {MountedEditor[]} each one's `ready` tells when its editor is there
  */
 export const mountAll = (root = document) =>
   Array.from(root.querySelectorAll('[data-collab-editor]'))
