@@ -20,6 +20,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.forms.renderers import get_default_renderer
+from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString, mark_safe
 
 from collab import documents, field_documents, store
@@ -102,6 +103,7 @@ def editor_config(
     read_only: bool = False,
     label: str = "",
     access: Access | None = None,
+    offline: bool = False,
 ) -> dict[str, Any]:
     """The options the editor bundle reads from an editor's ``data-collab-editor``.
 
@@ -113,18 +115,41 @@ def editor_config(
         read_only: Force a read-only editor.
         label: The accessible name of the editable area.
         access: What the policy grants ``user`` on ``key``, if already known.
+        offline: Keep the document in the browser's IndexedDB, apart for each user
+            (:func:`offline_scope`), so unsent edits survive a reload; only for a
+            logged-in ``user`` and a ``key``.
 
     Raises:
         ValueError: ``mode`` is not one of :data:`MODES`.
     """
     check_mode(mode)
     info: UserInfo | None = None
+    scope: str | None = None
     if user is not None:
         info = user_info(user)
         if key is not None:
             access = access_for(user, key) if access is None else access
             read_only = read_only or access < Access.EDIT
-    return {"key": key, "mode": mode, "user": info, "readOnly": read_only, "label": label}
+            if offline and user.is_authenticated:
+                scope = offline_scope(user)
+    return {
+        "key": key,
+        "mode": mode,
+        "user": info,
+        "readOnly": read_only,
+        "label": label,
+        "offline": scope,
+    }
+
+
+def offline_scope(user: User) -> str:
+    """The name under which the browser keeps ``user``'s offline copies of documents.
+
+    Derived from the primary key with the project's ``SECRET_KEY``, so it names
+    nobody, and differs between users: the editor deletes the copies of every other
+    scope it finds in the browser.
+    """
+    return salted_hmac("collab.offline-scope", str(user.pk)).hexdigest()[:20]
 
 
 def config_attribute(config: dict[str, Any]) -> str:
@@ -145,7 +170,12 @@ class CollaborativeEditor(forms.Textarea):
     """Shown instead of the editor to a user the policy does not let edit the document."""
 
     def __init__(
-        self, attrs: dict[str, Any] | None = None, *, mode: Mode = "rich", key: str | None = None
+        self,
+        attrs: dict[str, Any] | None = None,
+        *,
+        mode: Mode = "rich",
+        key: str | None = None,
+        offline: bool = False,
     ) -> None:
         """Configure the editor.
 
@@ -154,9 +184,12 @@ class CollaborativeEditor(forms.Textarea):
             mode: ``"rich"`` (ProseMirror, HTML) or ``"plain"`` (CodeMirror, text).
             key: The document's key; leave it out in forms with
                 :class:`CollaborativeFormMixin`, which derives it from the instance.
+            offline: Keep the document in the browser's IndexedDB (see
+                :func:`editor_config`).
         """
         super().__init__(attrs)
         self.mode = check_mode(mode)
+        self.offline = offline
         self.key = key
         self.bound = key is not None
         self.user: User | None = None
@@ -237,6 +270,7 @@ class CollaborativeEditor(forms.Textarea):
             read_only=bool(widget_attrs.get("disabled") or widget_attrs.get("readonly")),
             label=str(widget_attrs.get("aria-label", "")),
             access=access,
+            offline=self.offline,
         )
         context["editor_config"] = config_attribute(config)
         return context

@@ -44,7 +44,14 @@ def test_widget_renders_hidden_field_and_options() -> None:
     assert '<textarea name="body" cols="40" rows="10" id="id_body" hidden>' in html
     assert "Hello &lt;world&gt;</textarea>" in html
     assert configs(html) == [
-        {"key": "notes", "mode": "plain", "user": None, "readOnly": False, "label": ""}
+        {
+            "key": "notes",
+            "mode": "plain",
+            "user": None,
+            "readOnly": False,
+            "label": "",
+            "offline": None,
+        }
     ]
     assert "required" not in html
 
@@ -87,6 +94,7 @@ def test_model_form_binds_instance_and_user(editor: User, reader: User) -> None:
         "user": user_info(editor),
         "readOnly": False,
         "label": "",
+        "offline": None,
     }
     read_only = str(TitleForm(instance=document, collab_user=reader)["title"])
     assert configs(read_only) == []
@@ -95,6 +103,25 @@ def test_model_form_binds_instance_and_user(editor: User, reader: User) -> None:
     html = str(TitleForm(instance=document)["title"])
     assert configs(html)[0]["user"] is None
     assert ">\nSeed text</textarea>" in html
+
+
+@pytest.mark.django_db
+def test_offline_mode_is_scoped_per_logged_in_user(editor: User, reader: User) -> None:
+    def offline(source: str, user: User | AnonymousUser) -> object:
+        return configs(render_tag(source, user))[0]["offline"]
+
+    tag = '{% collab_editor "notes" offline=True %}'
+    assert re.fullmatch(r"[0-9a-f]{20}", str(offline(tag, editor)))
+    assert offline(tag, editor) == offline(tag, editor)
+    assert offline(tag, editor) != offline(tag, reader)
+    assert str(editor.pk) not in str(offline(tag, editor))
+    assert offline(tag, AnonymousUser()) is None
+    assert offline('{% collab_editor "notes" %}', editor) is None
+    widget = CollaborativeEditor(key="notes", offline=True)
+    widget.bind("notes", editor)
+    assert configs(widget.render("body", ""))[0]["offline"] == offline(tag, editor)
+    widget.bind(None, editor)
+    assert configs(widget.render("body", ""))[0]["offline"] is None
 
 
 @pytest.mark.django_db
@@ -137,6 +164,7 @@ def test_template_tag_for_document_or_key(editor: User, reader: User) -> None:
             "user": user_info(editor),
             "readOnly": False,
             "label": "Minutes",
+            "offline": None,
         }
     ]
     assert 'src="/static/collab/collab-editor.mjs" type="module"' in html

@@ -14,15 +14,17 @@ import { WebsocketProvider, messageAuth } from 'y-websocket'
 import * as authProtocol from 'y-protocols/auth'
 import { ObservableV2 } from 'lib0/observable'
 import { reconnectDelay } from './backoff.js'
+import { guardRemoteStates, safeUser, storageFailing } from './presence.js'
+import { PERMANENT_CLOSE_CODES } from './server-constants.js'
 
 /** Path of the collab websocket routes on the Django server. */
 export const DEFAULT_PATH = '/ws/collab'
 
 /**
- * Close codes after which reconnecting cannot help (see `collab.close_codes`):
- * 4401 not authenticated, 4403 forbidden, 4404 no such document.
+ * Close codes after which reconnecting cannot help: every permanent (44xx) code
+ * of `collab.close_codes.CloseCode`, such as 4403 forbidden or 4410 deleted.
  */
-export const DENIED_CODES = Object.freeze([4401, 4403, 4404])
+export const DENIED_CODES = Object.freeze(Object.keys(PERMANENT_CLOSE_CODES).map(Number))
 
 /** What the server's permission-denied message starts with for read-only connections. */
 export const READ_ONLY_REASON = 'read-only'
@@ -49,15 +51,23 @@ export const defaultServerUrl = (location = globalThis.location) =>
  *   or by the server); local changes are not shared.
  * - `offline`: the connection dropped or failed; edits are kept and sent
  *   after reconnecting, which happens on its own (backoff with jitter).
- * - `denied`: the server refused access for good (`detail.code` 4401, 4403
- *   or 4404); no more attempts.
+ * - `denied`: the server closed the connection for good (`detail.code` is one
+ *   of {@link DENIED_CODES}, `detail.name` its `CloseCode` name); no more attempts.
+ */
+
+/**
+ * @typedef {object} CloseDetail why the server closed the connection for good
+ * @property {number} code the close code
+ * @property {string} name its name in `collab.close_codes.CloseCode`, e.g. `DOCUMENT_DELETED`
+ * @property {string} reason the close frame's reason (often empty)
  */
 
 /**
  * @typedef {object} ClientOptions
  * @property {string} key document key: the last segment of the websocket URL
  * @property {string} [url] websocket base URL; default: this page's server + `/ws/collab`
- * @property {{name: string, color: string}} [user] shown to the other users (cursors, presence)
+ * @property {{name: string, color: string}} [user] shown to the other users (cursors,
+ *   presence); `color` is `#rgb` or `#rrggbb` (anything else shows as a neutral grey)
  * @property {boolean} [readOnly] this user may only read; default false (the server may still say so)
  * @property {boolean} [connect] connect at once; default true (else call `connect()`)
  * @property {import('./backoff.js').BackoffOptions} [backoff] reconnection delays
@@ -70,10 +80,12 @@ export const defaultServerUrl = (location = globalThis.location) =>
  *
  * Events (`client.on(name, handler)`):
  * - `status` `(status, detail)`: see {@link Status}; `detail` is
- *   `{code, reason}` of the server's close for `denied`, else undefined.
+ *   `{code, name, reason}` of the server's close for `denied`, else undefined.
  * - `unsynced` `(hasUnsyncedChanges)`: the flag changed.
+ * - `storage` `(storageFailing)`: the server started or stopped saying that it
+ *   cannot store the document's edits (its presence state `{collab: {storage: 'failing'}}`).
  *
- * @extends {ObservableV2<{status: (status: Status, detail?: {code: number, reason: string}) => void, unsynced: (flag: boolean) => void}>}
+ * @extends {ObservableV2<{status: (status: Status, detail?: CloseDetail) => void, unsynced: (flag: boolean) => void, storage: (failing: boolean) => void}>}
  */
 export class CollabClient extends ObservableV2 {
   /**
@@ -94,7 +106,7 @@ export class CollabClient extends ObservableV2 {
     this._backoff = backoff
     this._attempts = 0
     this._lost = false
-    /** @type {{code: number, reason: string} | null} */
+    /** @type {CloseDetail | null} */
     this._denied = null
     this._retryTimer = null
     this._flushTimer = null
@@ -108,14 +120,19 @@ export class CollabClient extends ObservableV2 {
       ...(WebSocketPolyfill ? { WebSocketPolyfill } : {})
     })
     this.awareness = this.provider.awareness
-    if (user) {
-      this.awareness.setLocalStateField('user', {
-        name: user.name,
-        color: user.color,
-        // y-codemirror.next paints selections in `colorLight`.
-        colorLight: `${user.color}33`
-      })
+    this._stopGuard = guardRemoteStates(this.awareness)
+    /** The server says it cannot store this document's edits right now. */
+    this.storageFailing = false
+    this._onAwarenessChange = () => {
+      const failing = storageFailing(this.awareness)
+      if (failing === this.storageFailing) return
+      this.storageFailing = failing
+      this.emit('storage', [failing])
     }
+    this.awareness.on('change', this._onAwarenessChange)
+    const safe = safeUser(user)
+    // y-codemirror.next paints selections in `colorLight`.
+    if (safe) this.awareness.setLocalStateField('user', safe)
     this.provider.messageHandlers[messageAuth] = (_encoder, decoder) => {
       authProtocol.readAuthMessage(decoder, this.doc, (_doc, reason) => this._onPermissionDenied(reason))
     }
@@ -147,6 +164,11 @@ export class CollabClient extends ObservableV2 {
     globalThis.addEventListener?.('offline', this._onOffline)
     globalThis.addEventListener?.('online', this._onOnline)
     if (connect) this.connect()
+  }
+
+  /** Why the server closed the connection for good (status `denied`), else null. */
+  get closeDetail () {
+    return this._denied
   }
 
   /** Whether the document holds the server's state right now. */
@@ -182,6 +204,8 @@ export class CollabClient extends ObservableV2 {
     globalThis.removeEventListener?.('online', this._onOnline)
     Object.entries(this._handlers).forEach(([name, handler]) => this.provider.off(name, handler))
     this.doc.off('update', this._onDocUpdate)
+    this._stopGuard()
+    this.awareness.off('change', this._onAwarenessChange)
     this.provider.destroy()
     this.doc.destroy()
     super.destroy()
@@ -197,11 +221,11 @@ export class CollabClient extends ObservableV2 {
     }
   }
 
-  /** @param {{code: number, reason: string}} detail */
-  _onClosed (detail) {
-    if (DENIED_CODES.includes(detail.code)) {
-      this._denied = detail
-      this._update(detail)
+  /** @param {{code: number, reason: string}} event */
+  _onClosed ({ code, reason }) {
+    if (DENIED_CODES.includes(code)) {
+      this._denied = { code, name: PERMANENT_CLOSE_CODES[code], reason }
+      this._update(this._denied)
       return
     }
     const delay = reconnectDelay(this._attempts++, this._backoff)
@@ -222,7 +246,7 @@ export class CollabClient extends ObservableV2 {
     return this._lost ? 'offline' : 'connecting'
   }
 
-  /** @param {{code: number, reason: string}} [detail] */
+  /** @param {CloseDetail} [detail] */
   _update (detail) {
     const status = this._currentStatus()
     if (status === this.status) return

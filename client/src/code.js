@@ -5,10 +5,15 @@
  * @module code
  */
 
-import { basicSetup } from 'codemirror'
+import * as Y from 'yjs'
 import { Compartment, EditorState } from '@codemirror/state'
-import { EditorView } from '@codemirror/view'
-import { yCollab } from 'y-codemirror.next'
+import {
+  EditorView, crosshairCursor, drawSelection, dropCursor, highlightActiveLine,
+  highlightActiveLineGutter, highlightSpecialChars, keymap, lineNumbers, rectangularSelection
+} from '@codemirror/view'
+import { defaultKeymap, indentWithTab } from '@codemirror/commands'
+import { highlightSelectionMatches, searchKeymap } from '@codemirror/search'
+import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
 
 /** Name of the shared `Y.Text` holding plain text (what the Node clients and tests use). */
 export const TEXT_NAME = 'content'
@@ -22,6 +27,26 @@ export const TEXT_NAME = 'content'
 export const writeText = (ydoc, text) => {
   ydoc.getText(TEXT_NAME).insert(0, text)
 }
+
+/**
+ * What the code editor offers besides collaboration: line numbers, selections,
+ * search. No CodeMirror `history()`: it would record (and undo) remote changes
+ * too. Undo and redo go through a `Y.UndoManager` instead ({@link createCodeEditor}).
+ */
+const codeSetup = [
+  lineNumbers(),
+  highlightActiveLineGutter(),
+  highlightSpecialChars(),
+  drawSelection(),
+  dropCursor(),
+  EditorState.allowMultipleSelections.of(true),
+  rectangularSelection(),
+  crosshairCursor(),
+  highlightActiveLine(),
+  highlightSelectionMatches(),
+  EditorView.lineWrapping,
+  keymap.of([...yUndoManagerKeymap, ...defaultKeymap, ...searchKeymap, indentWithTab])
+]
 
 /** @param {boolean} flag */
 const editability = (flag) => [EditorView.editable.of(flag), EditorState.readOnly.of(!flag)]
@@ -39,15 +64,17 @@ const editability = (flag) => [EditorView.editable.of(flag), EditorState.readOnl
 export const createCodeEditor = (element, { ydoc, awareness, label }) => {
   const ytext = ydoc.getText(TEXT_NAME)
   const editable = new Compartment()
+  // Undo only what this editor typed (y-codemirror.next adds its own origin):
+  // the default tracked origin `null` would also catch seeding and local writes.
+  const undoManager = new Y.UndoManager(ytext, { trackedOrigins: new Set() })
   const view = new EditorView({
     parent: element,
     state: EditorState.create({
       doc: ytext.toString(),
       extensions: [
-        basicSetup,
-        EditorView.lineWrapping,
+        codeSetup,
         editable.of(editability(false)),
-        yCollab(ytext, awareness || null),
+        yCollab(ytext, awareness || null, { undoManager }),
         ...(label ? [EditorView.contentAttributes.of({ 'aria-label': label })] : [])
       ]
     })
@@ -56,6 +83,9 @@ export const createCodeEditor = (element, { ydoc, awareness, label }) => {
     view,
     setEditable: (flag) => view.dispatch({ effects: editable.reconfigure(editability(flag)) }),
     getValue: () => ytext.toString(),
-    destroy: () => view.destroy()
+    destroy: () => {
+      view.destroy()
+      undoManager.destroy()
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Entry of `collab-editor.mjs`: the client plus both editors. Loaded
- * as a module it mounts every editor on the page, and those of admin inline
- * rows added later (Django's `formset:added` event).
+ * Entry of `collab-editor.mjs`: the client, and the editors loaded on demand
+ * (each mode's code is a chunk of its own, `loadMode`). Loaded as a module it
+ * mounts every editor on the page, and those of admin inline rows added later
+ * (Django's `formset:added` event).
  *
  * @module editor
  */
@@ -10,8 +11,8 @@ import { mountAll } from './mount.js'
 
 export * from './index.js'
 export { mountEditor, mountAll } from './mount.js'
-export { createRichTextEditor } from './rich-text.js'
-export { createCodeEditor } from './code.js'
+export { clearOfflineData } from './offline.js'
+export { loadMode, MODE_NAMES } from './editors.js'
 
 if (typeof document !== 'undefined') {
   mountAll()

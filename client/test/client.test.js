@@ -1,6 +1,8 @@
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
-import { CollabClient, defaultServerUrl } from '../src/client.js'
+import { CollabClient, DENIED_CODES, defaultServerUrl } from '../src/client.js'
+import { PERMANENT_CLOSE_CODES } from '../src/server-constants.js'
+import * as encoding from 'lib0/encoding'
 import { FakeWebSocket, readOnlyFrame, syncStep2Frame } from './fake-websocket.js'
 
 /** A client on a fake server, destroyed when test `t` ends (pass or fail). */
@@ -36,16 +38,34 @@ test('the server\'s read-only message turns synced into read-only', (t) => {
   assert.deepEqual(seen, ['connected', 'read-only'])
 })
 
-test('4401, 4403 and 4404 end in denied, with no further attempt', (t) => {
+test('every permanent close code ends in denied, named, with no further attempt', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] })
-  for (const code of [4401, 4403, 4404]) {
+  assert.deepEqual(DENIED_CODES, [4400, 4401, 4403, 4404, 4410, 4413, 4415, 4422, 4429])
+  for (const code of DENIED_CODES) {
     const { client, seen } = open(t)
+    const details = []
+    client.on('status', (_status, detail) => details.push(detail))
     const socket = FakeWebSocket.last
     socket.open()
     socket.serverClose(code, 'no')
     t.mock.timers.tick(120000)
+    client.connect()
     assert.equal(FakeWebSocket.last, socket)
     assert.deepEqual(seen, ['connected', 'offline', `denied ${code}`])
+    assert.deepEqual(details.at(-1), { code, name: PERMANENT_CLOSE_CODES[code], reason: 'no' })
+  }
+})
+
+test('codes outside 4400-4499 are not permanent: the client comes back', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  for (const code of [1006, 4000, 4399, 4500, 4503, 4504]) {
+    const { seen } = open(t)
+    const socket = FakeWebSocket.last
+    socket.open()
+    socket.serverClose(code)
+    t.mock.timers.tick(120000)
+    assert.notEqual(FakeWebSocket.last, socket, `a retry after ${code}`)
+    assert.deepEqual(seen, ['connected', 'offline'])
   }
 })
 
@@ -109,4 +129,32 @@ test('disconnect goes offline without retrying; destroy stops everything', (t) =
   client.destroy()
   assert.equal(client.destroyed, true)
   assert.deepEqual(seen, ['connected', 'synced', 'offline'])
+})
+
+/** An awareness frame (type 1) from the server carrying `state` for client `clientId`. */
+const serverAwarenessFrame = (clientId, state, clock) => {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, 1)
+  const update = encoding.createEncoder()
+  encoding.writeVarUint(update, 1)
+  encoding.writeVarUint(update, clientId)
+  encoding.writeVarUint(update, clock)
+  encoding.writeVarString(update, JSON.stringify(state))
+  encoding.writeVarUint8Array(encoder, encoding.toUint8Array(update))
+  return encoding.toUint8Array(encoder)
+}
+
+test('the server\'s storage-failing state sets storageFailing until it is cleared', (t) => {
+  const { client } = open(t)
+  const events = []
+  client.on('storage', (failing) => events.push(failing))
+  FakeWebSocket.last.open()
+  FakeWebSocket.last.receive(syncStep2Frame())
+  FakeWebSocket.last.receive(serverAwarenessFrame(99, { collab: { storage: 'failing' } }, 1))
+  assert.equal(client.storageFailing, true)
+  FakeWebSocket.last.receive(serverAwarenessFrame(99, { collab: { storage: 'failing' } }, 2))
+  FakeWebSocket.last.receive(serverAwarenessFrame(99, null, 3))
+  assert.equal(client.storageFailing, false)
+  FakeWebSocket.last.receive(serverAwarenessFrame(98, { user: { name: 'x', color: '#fff' } }, 1))
+  assert.deepEqual(events, [true, false])
 })

@@ -22,7 +22,7 @@ from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, sync_playwright
 
 from tests.conftest import make_user
-from tests.e2e.conftest import artifact, server, server_kind
+from tests.e2e.conftest import artifact, clients, node_modules, server, server_kind
 from tests.e2e.server import ServerProcess
 from tests.settings import ARTIFACTS
 
@@ -35,6 +35,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    # A page a test serves from its own cache (Route.fulfill) has no address, so Chromium
+    # would count it as public and block its websocket to 127.0.0.1.
+    "--disable-features=LocalNetworkAccessChecks",
 ]
 
 EXPECT_TIMEOUT = 10_000
@@ -52,7 +55,7 @@ class OpenPage(Protocol):
 SERVER_SETTINGS = pytest.mark.parametrize("server", ["tests.browser.settings"], indirect=True)
 """Mark for browser test modules: the server serves the test pages of ``tests.browser.urls``."""
 
-__all__ = ["server", "server_kind"]
+__all__ = ["clients", "node_modules", "server", "server_kind"]
 
 
 @pytest.fixture
@@ -113,7 +116,9 @@ def open_page(
     if report is not None and report.failed:
         name = re.sub(r"[^\w.-]", "_", request.node.name)
         for number, page in enumerate(pages, 1):
-            page.screenshot(path=ARTIFACTS / f"browser-{name}-{number}.png", full_page=True)
+            if not page.is_closed():
+                path = ARTIFACTS / f"browser-{name}-{number}.png"
+                page.screenshot(path=path, full_page=True)
     for context in contexts:
         context.close()
     console.close()

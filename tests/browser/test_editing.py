@@ -25,7 +25,8 @@ CURSOR_LABEL = {"plain": ".cm-ySelectionInfo", "rich": ".ProseMirror-yjs-cursor 
 CONTENT_SCRIPT = """async () => {
     const bundle = document.querySelector('script[type="module"][src*="collab-editor"]').src
     const { mountEditor } = await import(bundle)
-    return mountEditor(document.querySelector('.collab-editor')).editor.getValue()
+    const mounted = await mountEditor(document.querySelector('.collab-editor')).ready
+    return mounted.editor.getValue()
 }"""
 """The editor's content as the page's bundle reports it: HTML for rich text, else text."""
 

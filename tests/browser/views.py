@@ -14,14 +14,16 @@ PAGE = """{% load collab %}<!doctype html>
 <body style="width: 46rem; margin: 1rem auto; font-family: sans-serif">
 {% if form %}<form method="post">{% csrf_token %}{{ form.media }}{{ form.body }}
 <button type="submit">Save</button></form>
-{% else %}{% collab_editor key mode=mode label="Text" %}{% endif %}
+{% else %}{% collab_editor key mode=mode label="Text" offline=offline %}{% endif %}
 </body></html>"""
 
 
 def editor_page(request: HttpRequest, key: str, mode: str) -> HttpResponse:
-    """``{% collab_editor key mode=mode %}`` on an otherwise empty page."""
+    """``{% collab_editor key mode=mode %}`` on an otherwise empty page (``?offline=1``: with
+    ``offline=True``)."""
     template = engines["django"].from_string(PAGE)
-    return HttpResponse(template.render({"key": key, "mode": mode}, request))
+    context = {"key": key, "mode": mode, "offline": bool(request.GET.get("offline"))}
+    return HttpResponse(template.render(context, request))
 
 
 def form_page(request: HttpRequest, key: str, mode: str) -> HttpResponse:
