@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from pycrdt import Doc, TransactionEvent, merge_updates, write_var_uint
+from pycrdt import Doc, Subscription, TransactionEvent, merge_updates, write_var_uint
 
 from collab.exceptions import ContentRefused, ReplicaBroken, UpdateRejected, is_pycrdt_panic
 from collab.item_index import Admission, ItemIndex
@@ -62,11 +62,11 @@ Reserved = Callable[[int], bool]
 class _Waiting:
     """An update held until the items it depends on exist."""
 
-    __slots__ = ("reserved", "shape", "update")
+    __slots__ = ("reserved", "update")
 
-    def __init__(self, update: bytes, shape: UpdateShape, reserved: Reserved) -> None:
+    def __init__(self, update: bytes, reserved: Reserved) -> None:
         self.update = update
-        self.shape = shape
+        """The update as it came (its parsed shape is many times its size: not kept)."""
         self.reserved = reserved
 
 
@@ -92,7 +92,7 @@ class Replica:
         self._delta: bytes | None = None
         self.broken = False
         """Whether pycrdt panicked on this document: nothing may use it any more."""
-        self._observe()
+        self._subscription = self._observe()
 
     def integrate(self, update: bytes, reserved: Reserved = lambda client: False) -> Integration:
         """Check ``update`` and integrate it, with any held update it makes ready.
@@ -120,7 +120,7 @@ class Replica:
         admission = self._index.admit(shape)
         missing = admission.missing or self._reserved_item(shape, reserved)
         if missing is not None:
-            self._hold(_Waiting(update, shape, reserved), missing)
+            self._hold(_Waiting(update, reserved), missing)
             return Integration(None, None)
         delta = self._apply(update, admission)
         released = [change for change in self._release_ready(shape) if change is not None]
@@ -178,9 +178,15 @@ class Replica:
             raise UpdateRejected("state vector rejected by pycrdt") from exc
 
     def close(self) -> None:
-        """Drop held updates (they were never integrated, stored or relayed)."""
+        """Drop held updates and let go of the document.
+
+        Held updates were never integrated, stored or relayed. pycrdt keeps a document
+        alive while a callback observes it, so the observer is removed.
+        """
         self._waiting.clear()
         self.pending_bytes = 0
+        if not self.broken:
+            self.doc.unobserve(self._subscription)
 
     def _apply(self, update: bytes, admission: Admission) -> bytes | None:
         self._delta = None
@@ -221,8 +227,9 @@ class Replica:
         doc.apply_update(state)
         index = ItemIndex(self.max_depth)
         index.record(index.admit(read_update(state, self.max_depth)))
+        self.doc.unobserve(self._subscription)
         self.doc, self._index, self._whole = doc, index, None
-        self._observe()
+        self._subscription = self._observe()
         delta = doc.get_update(known)
         return None if delta == EMPTY_UPDATE else delta
 
@@ -268,8 +275,9 @@ class Replica:
             for key in ready:
                 for held in self._waiting.pop(key):
                     self.pending_bytes -= len(held.update)
-                    admission = self._index.admit(held.shape)
-                    missing = admission.missing or self._reserved_item(held.shape, held.reserved)
+                    shape = read_update(held.update, self.max_depth)
+                    admission = self._index.admit(shape)
+                    missing = admission.missing or self._reserved_item(shape, held.reserved)
                     if missing is not None:
                         self._hold(held, missing)
                         continue
@@ -279,10 +287,10 @@ class Replica:
                         deltas.append(exc.delta)  # its sender is not here to be refused
                     except UpdateRejected:
                         continue  # pycrdt refused it: nothing of it was integrated
-                    arrived |= _clients_of(held.shape)
+                    arrived |= _clients_of(shape)
         return deltas
 
-    def _observe(self) -> None:
+    def _observe(self) -> Subscription:
         """Capture what each transaction changed, without a reference cycle.
 
         pycrdt keeps the callback in Rust, where Python's collector cannot see it: a bound
@@ -295,7 +303,7 @@ class Replica:
             if replica is not None:
                 replica._delta = event.update
 
-        self.doc.observe(capture)
+        return self.doc.observe(capture)
 
 
 def _clients_of(shape: UpdateShape) -> set[int]:

@@ -176,6 +176,7 @@ def test_change_page_shows_live_editor_and_text_preview(admin_client: Client) ->
             "user": configs(html)[0]["user"],
             "readOnly": False,
             "label": "plain-doc",
+            "offline": None,
         }
     ]
     assert '<pre class="collab-preview">Hello &lt;preview&gt;</pre>' in html

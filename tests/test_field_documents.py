@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from django import forms
 from django.contrib.auth.models import Permission, User
+from django.db import connections
 from django.test import Client as BrowserClient
 from pycrdt import Text
 
@@ -234,7 +235,14 @@ async def test_a_deleted_field_document_is_created_again_by_an_editor_opening_th
     assert await Client(key_of(article), article_editor).refused_with() == 4410
 
     form = ArticleForm(instance=article, collab_user=article_editor)
-    await asyncio.to_thread(lambda: str(form["body"]))
+
+    def render() -> str:
+        try:
+            return str(form["body"])
+        finally:
+            connections.close_all()  # this thread's connection, before the thread ends
+
+    await asyncio.to_thread(render)
 
     assert not await DeletedKey.objects.filter(key=key_of(article)).aexists()
     client = await connected(key_of(article), article_editor)
