@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from pycrdt import Doc, Text
+from pycrdt import Doc, Text, write_var_uint
 
 from collab.conf import DEFAULTS
 from collab.protocol import (
@@ -132,6 +132,16 @@ def waiting() -> Frames:
     writer = _TextWriter(client_id=0x7A13)
     writer.next_update("w")  # the update every later one depends on; never sent
     return lambda n: encode_update(writer.next_update("w"))
+
+
+def small_structs(n: int) -> bytes:
+    """One client's garbage-collected ranges of one clock each (two bytes per struct) from
+    clock ``1 + n * count``: the smallest structs, each read into an object of its own;
+    all of them wait for the client's clock 0, which never comes."""
+    count = (MAX_FRAME_BYTES - 32) // 2
+    header = write_var_uint(1) + write_var_uint(count) + write_var_uint(0x7A14)
+    update = header + write_var_uint(1 + n * count) + b"\x00\x01" * count + write_var_uint(0)
+    return encode_update(update)
 
 
 def deep() -> Frames:

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +82,7 @@ ATTACKS: dict[str, tuple[tuple[str, ...], bool, str]] = {
     "never-read": (BOTH, False, "connects and never reads while the victims edit"),
     "max-frames": (BOTH, True, "the same 1 MB update again and again"),
     "waiting": (("editor",), True, "1 MB updates that wait for one never sent"),
+    "waiting-structs": (("editor",), True, "as waiting, of 2-byte structs (GC ranges)"),
     "deep": (("editor",), True, "nesting beyond MAX_DEPTH (refused), up to 1 MB"),
     "growth": (("editor",), True, "a new 1,000,000-character insert every frame"),
 }
@@ -101,6 +103,7 @@ def attack_frames(name: str, victims: list[int]) -> Frames | None:
         "query-awareness": lambda: hostile_frames.query_awareness,
         "max-frames": hostile_frames.duplicates,
         "waiting": hostile_frames.waiting,
+        "waiting-structs": lambda: hostile_frames.small_structs,
         "deep": hostile_frames.deep,
         "growth": hostile_frames.growth,
     }
@@ -359,6 +362,40 @@ def _measure(server: ServerProcess, attack: str, seconds: float, cookie: str) ->
     }
 
 
+def decode_costs() -> str:
+    """Peak Python memory of reading one maximum-size frame of each kind, in isolation.
+
+    What a frame costs while collab reads it (``tracemalloc``; pycrdt's own memory is not
+    traced), as a multiple of the frame's size: the "decode overhead" of each frame.
+    """
+    from collab.exceptions import ContentRefused
+    from collab.protocol import SyncUpdate, decode_message
+    from collab.update_format import read_update
+
+    frames = {
+        "awareness: 100,000 nulls of made-up ids": hostile_frames.awareness_nulls(0),
+        "awareness: 100,000 made-up ids with {}": hostile_frames.awareness_ids(0),
+        "awareness: 4 states of 32 KiB": hostile_frames.awareness_max_states(0),
+        "update: 1,000,000 characters": hostile_frames.growth()(0),
+        "update: 524,263 two-byte structs": hostile_frames.small_structs(0),
+        "update: a value nested 524,256 deep (refused)": hostile_frames.deep()(0),
+    }
+    lines = ["| frame | bytes | peak while read (MiB) | x frame |", "|---|---:|---:|---:|"]
+    for name, frame in frames.items():
+        tracemalloc.start()
+        try:
+            message = decode_message(frame)
+            if isinstance(message, SyncUpdate):
+                read_update(message.update, hostile_frames.MAX_DEPTH)
+        except ContentRefused:
+            pass
+        finally:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        lines.append(f"| {name} | {len(frame):,} | {peak / MIB:.1f} | {peak / len(frame):.0f} |")
+    return "\n".join(lines)
+
+
 NUMBERS = (
     "before",
     "peak",
@@ -432,11 +469,21 @@ def main() -> None:
     parser.add_argument("--servers", nargs="*", default=["uvicorn", "daphne"])
     parser.add_argument("--roles", nargs="*", default=list(BOTH))
     parser.add_argument("--only", nargs="*", help="attack names (default: all)")
+    parser.add_argument(
+        "--decode-only", action="store_true", help="only the cost of reading each frame"
+    )
     args = parser.parse_args()
     if shutil.which("node") is None or not (BENCH / "node_modules").exists():
         sys.exit("node and `npm ci --prefix benchmarks` are needed")
     ARTIFACTS.mkdir(exist_ok=True)
+    if args.decode_only:
+        import django
+
+        django.setup()
+        print(decode_costs())
+        return
     cookie = prepare_database()
+    print(decode_costs(), flush=True)
     runs: dict[str, list[Result]] = {}
     for _ in range(args.rounds):
         for kind in args.servers:
