@@ -116,10 +116,11 @@ class Attacker(threading.Thread):
     ``reads``: then only to notice the close and connect again at once)."""
 
     def __init__(
-        self, server: ServerProcess, frames: Frames | None, reads: bool, seconds: float
+        self, server: ServerProcess, key: str, frames: Frames | None, reads: bool, seconds: float
     ) -> None:
         super().__init__(daemon=True)
         self.server = server
+        self.key = key
         self.frames = frames
         self.reads = reads
         self.seconds = seconds
@@ -134,7 +135,7 @@ class Attacker(threading.Thread):
         while time.monotonic() < deadline:
             try:
                 client = RawClient(
-                    self.server.port, f"/ws/collab/{KEY}", {"Origin": self.server.origin}
+                    self.server.port, f"/ws/collab/{self.key}", {"Origin": self.server.origin}
                 )
             except (OSError, AssertionError):
                 self.closes["refused at handshake"] += 1
@@ -182,13 +183,13 @@ class Attacker(threading.Thread):
 class Victims:
     """``load.mjs``'s ``victims`` scenario: two stock clients editing the document."""
 
-    def __init__(self, server: ServerProcess, cookie: str) -> None:
+    def __init__(self, server: ServerProcess, key: str, cookie: str) -> None:
         spec = {
             "scenario": "victims",
             "url": server.ws_url,
             "origin": server.origin,
             "cookie": cookie,
-            "key": KEY,
+            "key": key,
             "seedChars": SEED_CHARS,
             "limit": 3600,
         }
@@ -283,8 +284,16 @@ def prepare_database() -> str:
     return cookie
 
 
-def run_attack(kind: str, role: str, attack: str, seconds: float, cookie: str) -> Result:
-    """One round: a fresh server and database, the victims, the attack; its figures."""
+def run_attack(
+    kind: str, role: str, attack: str, seconds: float, cookie: str, passes: int = 1
+) -> Result:
+    """One round: a fresh server and database, the victims, the attack; its figures.
+
+    With ``passes`` over 1, the victims and the attack come back that many times to the
+    same server (each time on a new document), and ``repeatRetained`` tells what the
+    server held at the end of the last pass beyond what it held before the first: memory
+    that was kept by the allocators for reuse does not grow from pass to pass, a leak does.
+    """
     database = ARTIFACTS / f"hostile-{kind}.sqlite3"
     for suffix in ("-wal", "-shm", "-journal"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
@@ -300,21 +309,25 @@ def run_attack(kind: str, role: str, attack: str, seconds: float, cookie: str) -
     server = ServerProcess(env, ARTIFACTS / f"hostile-{kind}-{role}-{attack}.log", kind)
     server.start()
     try:
-        return _measure(server, attack, seconds, cookie)
+        runs = [_measure(server, f"{KEY}-{n}", attack, seconds, cookie) for n in range(passes)]
+        result = runs[0]
+        if passes > 1 and runs[-1]["unloaded"] is not None:
+            result["repeatRetained"] = [run["unloaded"] - result["before"] for run in runs]
+        return result
     finally:
         if server.running:
             server.stop()
 
 
-def _measure(server: ServerProcess, attack: str, seconds: float, cookie: str) -> Result:
+def _measure(server: ServerProcess, key: str, attack: str, seconds: float, cookie: str) -> Result:
     pid = server.pid
-    victims = Victims(server, cookie)
+    victims = Victims(server, key, cookie)
     try:
         time.sleep(1.0)
         before = status_kib(pid, "VmRSS")
         frames = attack_frames(attack, victims.ready["clientIds"])
         reads = ATTACKS[attack][1]
-        attacker = Attacker(server, frames, reads, seconds) if attack != "none" else None
+        attacker = Attacker(server, key, frames, reads, seconds) if attack != "none" else None
         sampler = RssSampler(pid)
         victims.command("edit")
         reset_peak(pid)
@@ -469,6 +482,7 @@ def main() -> None:
     parser.add_argument("--servers", nargs="*", default=["uvicorn", "daphne"])
     parser.add_argument("--roles", nargs="*", default=list(BOTH))
     parser.add_argument("--only", nargs="*", help="attack names (default: all)")
+    parser.add_argument("--passes", type=int, default=1, help="attacks per server (leak check)")
     parser.add_argument(
         "--decode-only", action="store_true", help="only the cost of reading each frame"
     )
@@ -492,7 +506,7 @@ def main() -> None:
                     if role not in roles or (args.only and attack not in args.only):
                         continue
                     name = f"{kind}/{role}/{attack}"
-                    result = run_attack(kind, role, attack, args.seconds, cookie)
+                    result = run_attack(kind, role, attack, args.seconds, cookie, args.passes)
                     runs.setdefault(name, []).append(result)
                     print(f"{name}: {json.dumps(result)}", flush=True)
     results = {name: combined(name_runs) for name, name_runs in runs.items()}
