@@ -4,10 +4,12 @@
 // prints one JSON line with the results on stdout (progress goes to stderr).
 // Scenarios: "fanout" (latency and deliveries), "hold" (idle connections / open
 // documents and the server's RSS), "coldjoin" (time for a fresh client to receive a
-// large stored document). Every loop is bounded in count and time.
+// large stored document), "victims" (clients editing while hostile_memory.py attacks;
+// driven by stdin lines). Every loop is bounded in count and time.
 
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
+import { createInterface } from 'node:readline'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
@@ -24,16 +26,20 @@ const socketClassWith = (headers) =>
   }
 
 // One client on `url` for document `key`, with no awareness state (document traffic only).
-const openClient = (url, origin, key) => {
+// `cookie` (optional) logs it in.
+const openClient = (url, origin, key, cookie = null) => {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(url, key, doc, {
     connect: false,
     disableBc: true,
-    WebSocketPolyfill: socketClassWith({ Origin: origin })
+    WebSocketPolyfill: socketClassWith({ Origin: origin, ...(cookie ? { Cookie: cookie } : {}) })
   })
   provider.awareness.setLocalState(null)
-  const client = { doc, provider, closes: 0 }
-  provider.on('connection-close', () => { client.closes += 1 })
+  const client = { doc, provider, closes: 0, closeCodes: [] }
+  provider.on('connection-close', (event) => {
+    client.closes += 1
+    client.closeCodes.push(event ? event.code : null)
+  })
   provider.connect()
   return client
 }
@@ -206,7 +212,70 @@ async function coldjoin ({ url, origin, key, chars, chunk = 1000, reps = 3, unlo
   return { chars, times, median: percentile(sorted, 50), min: sorted[0] }
 }
 
-const scenarios = { fanout, hold, coldjoin }
+// Two clients (logged in with `cookie`) on `key`, with presence states; the first writes
+// `seedChars` characters; prints {"ready": ...} once both have them. Then one command per
+// stdin line: "edit" makes each client, every `interval` ms, insert a character at a
+// random place and record the time under a key of its own (one transaction); "report"
+// stops, waits up to `drain` s for every key to reach the other client and prints the
+// figures; "close" closes both and ends the scenario.
+async function victims ({ url, origin, cookie, key, seedChars, interval = 50, drain = 10, timeout = 60 }) {
+  const clients = [0, 1].map(() => openClient(url, origin, key, cookie))
+  await waitUntil(() => clients.every((c) => c.provider.synced), timeout * 1000, 'victims synced')
+  clients.forEach((c, i) => c.provider.awareness.setLocalState({ user: { name: `victim ${i}` } }))
+  clients[0].doc.getText('content').insert(0, 'abcdefghij'.repeat(Math.ceil(seedChars / 10)).slice(0, seedChars))
+  await waitUntil(() => clients[1].doc.getText('content').length >= seedChars, timeout * 1000, 'seed reached victim 1')
+  const latencies = []
+  const sent = [0, 0]
+  clients.forEach((client, index) => {
+    const marks = client.doc.getMap('marks')
+    marks.observe((event) => {
+      const now = performance.now()
+      for (const name of event.keysChanged) {
+        if (Number(name.split(':')[0]) !== index && marks.has(name)) latencies.push(now - marks.get(name))
+      }
+    })
+  })
+  const lengths = () => clients.map((c) => c.doc.getText('content').length)
+  process.stdout.write(JSON.stringify({ ready: true, clientIds: clients.map((c) => c.doc.clientID), lengths: lengths() }) + '\n')
+  let timer = null
+  for await (const command of createInterface({ input: process.stdin })) {
+    if (command === 'edit') {
+      latencies.length = 0
+      sent.fill(0)
+      timer = setInterval(() => clients.forEach((client, index) => {
+        const text = client.doc.getText('content')
+        client.doc.transact(() => {
+          text.insert(Math.floor(Math.random() * (text.length + 1)), 'v')
+          client.doc.getMap('marks').set(`${index}:${sent[index]++}`, performance.now())
+        })
+      }), interval)
+    } else if (command === 'report') {
+      clearInterval(timer)
+      const total = () => sent[0] + sent[1]
+      const deadline = performance.now() + drain * 1000
+      while (latencies.length < total() && performance.now() < deadline) await sleep(20)
+      const vectors = clients.map((c) => Buffer.from(Y.encodeStateVector(c.doc)).toString('base64'))
+      const sorted = [...latencies].sort((a, b) => a - b)
+      process.stdout.write(JSON.stringify({
+        sent: total(),
+        delivered: latencies.length,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        max: sorted.at(-1) ?? null,
+        identical: vectors[0] === vectors[1],
+        lengths: lengths(),
+        synced: clients.map((c) => c.provider.synced),
+        closeCodes: clients.flatMap((c) => c.closeCodes)
+      }) + '\n')
+    } else if (command === 'close') {
+      break
+    }
+  }
+  await closeAll(clients)
+  return { closed: true }
+}
+
+const scenarios = { fanout, hold, coldjoin, victims }
 const spec = JSON.parse(process.argv[2])
 const timer = setTimeout(() => { console.error('scenario exceeded its time limit'); process.exit(3) }, (spec.limit ?? 600) * 1000)
 try {

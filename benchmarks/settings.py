@@ -2,7 +2,8 @@
 
 ``COLLAB_BENCH_DB`` (a SQLite file) or ``DATABASE_URL`` picks the database; ``REDIS_URL``
 switches the channel layer to Redis (several processes), as in :mod:`tests.settings`, with
-the channels-redis layer class ``COLLAB_BENCH_LAYER`` names.
+the channels-redis layer class ``COLLAB_BENCH_LAYER`` names. Anonymous users may edit,
+or what ``COLLAB_BENCH_ANONYMOUS`` says ("read" for the hostile-reader benchmark).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ if os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS["default"]["BACKEND"] = os.environ["COLLAB_BENCH_LAYER"]  # noqa: F405
 
 COLLAB = {
-    "ANONYMOUS_ACCESS": "edit",  # type: ignore[dict-item]  # tests.settings holds floats only
+    "ANONYMOUS_ACCESS": os.environ.get("COLLAB_BENCH_ANONYMOUS", "edit"),  # type: ignore[dict-item]
     "ROOM_GRACE_PERIOD": float(os.environ.get("COLLAB_BENCH_GRACE", "1.0")),
 }
 

@@ -60,8 +60,7 @@ class RawClient:
             header = struct.pack("!BBH", 0x82, 0x80 | 126, length)
         else:
             header = struct.pack("!BBQ", 0x82, 0x80 | 127, length)
-        masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
-        self.socket.sendall(header + mask + masked)
+        self.socket.sendall(header + mask + _masked(payload, mask))
 
     def read_until_closed(self, timeout: float) -> int | None:
         """Read everything the server sent until the connection ends.
@@ -88,6 +87,13 @@ class RawClient:
     def close(self) -> None:
         """Drop the TCP connection."""
         self.socket.close()
+
+
+def _masked(payload: bytes, mask: bytes) -> bytes:
+    """``payload`` XORed with the repeated 4-byte ``mask`` (as one big integer: fast for 1 MiB)."""
+    key = (mask * (len(payload) // 4 + 1))[: len(payload)]
+    masked = int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")
+    return masked.to_bytes(len(payload), "big")
 
 
 def _close_code(data: bytes) -> int | None:

@@ -132,10 +132,15 @@ class ServerProcess(LocalEndpoint):
         self._end(signal.SIGKILL)
 
     @property
+    def pid(self) -> int:
+        """The server's process id."""
+        assert self._process is not None, "the server was never started"
+        return self._process.pid
+
+    @property
     def resident_bytes(self) -> int:
         """The server process's resident memory (``VmRSS`` in ``/proc/<pid>/status``)."""
-        assert self._process is not None, "the server was never started"
-        status = Path(f"/proc/{self._process.pid}/status").read_text()
+        status = Path(f"/proc/{self.pid}/status").read_text()
         (kib,) = (line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
         return int(kib) * 1024
 
