@@ -151,6 +151,15 @@ class AwarenessStates:
             [encode_awareness_entry(client_id, client.clock, client.state or NULL_STATE)]
         )
 
+    def states_of(self, owner: Owner) -> bytes | None:
+        """The current entries of ``owner``'s client ids (``null`` for cleared ones)."""
+        entries = [
+            encode_awareness_entry(client_id, client.clock, client.state or NULL_STATE)
+            for client_id in self._owned.get(owner, ())
+            if (client := self._clients.get(client_id)) is not None
+        ]
+        return join_awareness_entries(entries) if entries else None
+
     def renew(self, owner: Owner) -> bytes | None:
         """Move the clocks of ``owner``'s states on; return the update, if it has states.
 

@@ -64,6 +64,10 @@ EXIT_RETRY_TIMEOUT = 10.0
 STORAGE_FAILING: dict[str, Any] = {"collab": {"storage": "failing"}}
 """The server's presence state in a document while it cannot store that document's edits."""
 
+PRESENCE_RELAY_INTERVAL = 0.05
+"""Seconds between two relays of one connection's presence (changes in between are
+sent together, as the states they led to)."""
+
 PRESENCE_DEBOUNCE = 0.5
 """Seconds of join/leave activity gathered into one write of who is connected."""
 
@@ -117,6 +121,10 @@ class Room:
         self._last_checkpoint = time.monotonic()
         self._uncompacted_rows = 0
         """Log rows the last compaction had to keep (they wait for a missing row)."""
+        self._presence_relayed: dict[Peer, float] = {}
+        """When each connection's presence was last relayed."""
+        self._presence_due: dict[Peer, asyncio.Task[None]] = {}
+        """Relays of presence that wait for their connection's interval to pass."""
         self._given_up = False
         self._giving_up: asyncio.Task[None] | None = None
         self._failing_since: float | None = None
@@ -173,6 +181,10 @@ class Room:
     async def remove_peer(self, peer: Peer) -> None:
         """Drop a connection and tell the others its presence states are gone."""
         self._peers.discard(peer)
+        self._presence_relayed.pop(peer, None)
+        due = self._presence_due.pop(peer, None)
+        if due is not None:
+            due.cancel()
         await self._relay_awareness(self.awareness.remove_owner(peer))
         if not self._peers and self._keepalive_task is not None:
             self._keepalive_task.cancel()
@@ -519,7 +531,29 @@ class Room:
         :mod:`collab.awareness`).
         """
         accepted = self.awareness.apply(peer, message.entries, conf.MAX_AWARENESS_CLIENTS)
-        await self._relay_awareness(accepted, exclude=peer)
+        if accepted is None or peer in self._presence_due:
+            return  # a relay of this connection's presence is due anyway
+        now = time.monotonic()
+        if now - self._presence_relayed.get(peer, 0.0) >= PRESENCE_RELAY_INTERVAL:
+            self._presence_relayed[peer] = now
+            await self._relay_awareness(accepted, exclude=peer)
+        else:
+            self._presence_due[peer] = background(self._relay_presence_later(peer))
+
+    async def _relay_presence_later(self, peer: Peer) -> None:
+        """Relay ``peer``'s presence as it is once its relay interval has passed.
+
+        Stock clients send back every presence change they receive, one frame each: a
+        connection changing its presence at the rate limit would otherwise push every
+        other stock client over it.
+        """
+        try:
+            await asyncio.sleep(PRESENCE_RELAY_INTERVAL)
+            if peer in self._peers:
+                self._presence_relayed[peer] = time.monotonic()
+                await self._relay_awareness(self.awareness.states_of(peer), exclude=peer)
+        finally:
+            self._presence_due.pop(peer, None)
 
     async def _relay_awareness(self, payload: bytes | None, exclude: Peer | None = None) -> None:
         """Send an accepted awareness update to local peers and other processes."""

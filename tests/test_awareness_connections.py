@@ -160,7 +160,9 @@ async def test_ids_beyond_max_awareness_clients_are_dropped(
         assert states(await watcher.receive()) == {0: {"n": 0}, 1: {"n": 1}}
         await sender.send(presence((2, 1, {"n": 2})))
         await sender.send(presence((1, 2, {"n": "moved"})))
-        assert states(await watcher.receive()) == {1: {"n": "moved"}}
+        relayed = states(await watcher.receive())  # soon after the last: the owner's states
+        assert relayed[1] == {"n": "moved"}
+        assert 2 not in relayed
     await sender.disconnect()
     assert states(await watcher.receive()) == {0: None, 1: None}
     await watcher.disconnect()
@@ -195,3 +197,20 @@ async def test_the_server_state_reaches_everyone_and_is_renewed(
         assert room.awareness.state_count == 0
         await present.disconnect()
         await joiner.disconnect()
+
+
+async def test_presence_changes_are_relayed_at_most_every_interval(
+    editor: User, reader: User, rooms: RoomRegistry
+) -> None:
+    """Stock clients send back every change they get: a flood must not reach them whole."""
+    watcher = await connected("paced", editor)
+    sender = await joined_as_reader("paced", reader)
+    for clock in range(1, 51):
+        await sender.send(presence((7, clock, {"n": clock})))
+    relayed = []
+    while not await watcher.communicator.receive_nothing(0.3):
+        relayed.append(states(await watcher.receive()))
+    assert relayed[-1] == {7: {"n": 50}}
+    assert len(relayed) < 10
+    await sender.disconnect()
+    await watcher.disconnect()

@@ -45,11 +45,6 @@ def server_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known issue: stock clients send back every presence change; with their own "
-    "edits that goes over RATE_LIMIT_MESSAGES and they are closed with 4429",
-)
 def test_a_readers_presence_flood_does_not_close_stock_clients(
     clients: Clients, server: ServerProcess, editor: User, reader: User
 ) -> None:
