@@ -22,7 +22,7 @@ from collab.identity import connection_user
 from collab.models import Document
 from collab.outbox import Outbox, daphne_backlog, send_or_hold
 from collab.permissions import Access, authorize
-from collab.protocol import QueryAwareness, SyncStep1, decode_message
+from collab.protocol import Message, QueryAwareness, SyncStep1, decode_message
 from collab.rate_limit import RateLimiter
 from collab.room import Room
 from collab.rooms import get_registry
@@ -136,16 +136,29 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         else:
             try:
                 message = decode_message(bytes_data)
-                if isinstance(message, StateRequest) and not self._state_requests.allow():
-                    self._defer(message)
-                else:
-                    await self.room.receive(self, message)
             except Exception as exc:
                 await self._fail(exc)
-            except BaseException as exc:
-                if not is_pycrdt_panic(exc):
-                    raise
-                await self._fail(exc)  # a panic must not leave this connection in the room
+                return
+            if isinstance(message, StateRequest) and not self._state_requests.allow():
+                self._defer(message)
+            else:
+                await self._give_to_room(message)
+
+    async def _give_to_room(self, message: Message) -> None:
+        """Hand ``message`` to the room; close with the code of whatever goes wrong.
+
+        A pycrdt panic is a ``BaseException``: it is caught too, so that it never leaves
+        this connection in the room.
+        """
+        assert self.room is not None
+        try:
+            await self.room.receive(self, message)
+        except Exception as exc:
+            await self._fail(exc)
+        except BaseException as exc:
+            if not is_pycrdt_panic(exc):
+                raise
+            await self._fail(exc)
 
     def _defer(self, request: StateRequest) -> None:
         """Answer ``request`` when the budget renews; a later request of its kind replaces it.
@@ -168,10 +181,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             if self.room is None:
                 return
             self._state_requests.allow()  # each answer counts against the new window
-            try:
-                await self.room.receive(self, request)
-            except Exception as exc:
-                await self._fail(exc)
+            await self._give_to_room(request)
 
     async def disconnect(self, code: int) -> None:
         """Leave the room, so the others learn this connection's presence is gone."""

@@ -117,8 +117,7 @@ class Replica:
         """
         self._check_usable()
         shape = read_update(update, self.max_depth)
-        admission = self._index.admit(shape)
-        missing = admission.missing or self._reserved_item(shape, reserved)
+        admission, missing = self._judge(shape, reserved)
         if missing is not None:
             self._hold(_Waiting(update, reserved), missing)
             return Integration(None, None)
@@ -241,6 +240,13 @@ class Replica:
             parts += (write_var_uint(client), write_var_uint(clock))
         return b"".join(parts)
 
+    def _judge(
+        self, shape: UpdateShape, reserved: Reserved
+    ) -> tuple[Admission, tuple[int, int] | None]:
+        """Admit ``shape``; return the verdict and the id it must wait for, if any."""
+        admission = self._index.admit(shape)
+        return admission, admission.missing or self._reserved_item(shape, reserved)
+
     def _reserved_item(self, shape: UpdateShape, reserved: Reserved) -> tuple[int, int] | None:
         """The last new item of the first run under a ``reserved`` client id, if any."""
         for run in shape.runs:
@@ -264,6 +270,8 @@ class Replica:
         failing is kept: what is released must all reach the room, whatever the others do.
         """
         deltas: list[bytes | None] = []
+        if not self._waiting:
+            return deltas  # nearly always: skip the work on the hot path
         arrived = _clients_of(shape)
         while arrived and self._waiting:
             ready = [
@@ -276,8 +284,7 @@ class Replica:
                 for held in self._waiting.pop(key):
                     self.pending_bytes -= len(held.update)
                     shape = read_update(held.update, self.max_depth)
-                    admission = self._index.admit(shape)
-                    missing = admission.missing or self._reserved_item(shape, held.reserved)
+                    admission, missing = self._judge(shape, held.reserved)
                     if missing is not None:
                         self._hold(held, missing)
                         continue

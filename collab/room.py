@@ -497,9 +497,7 @@ class Room:
             self._accept_local(peer, change.delta, exclude=peer)
         if change.released is not None:
             # Held updates of other senders: nobody has them yet, this sender included.
-            self._accept(change.released, exclude=None)
-            if self.relay is not None:
-                self.relay.publish_update(change.released)
+            self._accept(change.released, exclude=None, publish=True)
 
     def _owned_elsewhere(self, client_id: int, *, peer: Peer) -> bool:
         """Whether another connection (here or in another process) owns ``client_id``."""
@@ -507,18 +505,21 @@ class Room:
 
     def _accept_local(self, peer: Peer, delta: bytes, exclude: Peer | None) -> None:
         """Fan out, store and relay a change that came from a connection of this process."""
-        self._accept(delta, exclude=exclude)
+        self._accept(delta, exclude=exclude, publish=True)
         if peer.user_id is not None:
             self._authors.add(peer.user_id)
         self._changed_by.add(peer.user_id)
         if self._signal_task is None:
             self._signal_task = background(self._send_changed_later())
-        if self.relay is not None:
-            self.relay.publish_update(delta)
 
-    def _accept(self, delta: bytes, exclude: Peer | None) -> None:
-        """Fan an applied change out to local peers and queue it for storage."""
+    def _accept(self, delta: bytes, exclude: Peer | None, *, publish: bool = False) -> None:
+        """Fan an applied change out to local peers and queue it for storage.
+
+        ``publish``: the change was made in this process, so other processes get it too.
+        """
         self._broadcast(encode_update(delta), exclude=exclude)
+        if publish and self.relay is not None:
+            self.relay.publish_update(delta)
         self._pending.append(delta)
         if self._flush_task is None:
             self._flush_task = background(self._flush_soon())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
@@ -272,3 +273,22 @@ async def test_a_held_update_released_by_another_sender_reaches_that_sender_too(
     assert str(releaser.text) == "first second"
     for client in (holder, releaser):
         await client.disconnect()
+
+
+async def test_a_panic_in_a_deferred_answer_also_closes_and_leaves(
+    editor: User, rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """Whole-state requests over budget are answered later, through the same guard."""
+    settings.COLLAB = {**settings.COLLAB, "STATE_REQUEST_LIMIT": 1, "STATE_REQUEST_PERIOD": 0.2}
+    client = await connected("panicky-later", editor)  # its step 1 used the budget
+    room = rooms.get("panicky-later")
+    assert room is not None
+
+    def panicking_answer(state_vector: bytes) -> bytes:
+        panic()
+        return b""
+
+    monkeypatch.setattr(room, "missing_for", panicking_answer)
+    await client.send(encode_sync_step1(client.doc.get_state()))
+    assert await client.receive_close() == CloseCode.SERVER_ERROR
+    assert room.peer_count == 0
