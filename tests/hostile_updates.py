@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pycrdt import Doc, XmlElement, XmlFragment, write_var_uint
+from pycrdt import Doc, Text, XmlElement, XmlFragment, write_var_uint
 
 ANY_ARRAY = 117
 ANY_NULL = 126
@@ -93,3 +93,15 @@ def half_character_update(client: int, origin_clock: int, author: int = 9) -> by
         + _string("x")
     )
     return _update(author, 0, item)
+
+
+def text_in_two_updates(first: str, then: str) -> tuple[bytes, bytes, int]:
+    """Two updates of one author: ``first`` typed, then ``then`` appended (the second
+    depends on the first); and the author's client id."""
+    author: Doc = Doc()
+    text = author.get("content", type=Text)
+    text.insert(0, first)
+    before = author.get_update()
+    state = author.get_state()
+    text.insert(len(first), then)
+    return before, author.get_update(state), author.client_id

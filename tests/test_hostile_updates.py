@@ -27,7 +27,12 @@ from collab.protocol import (
     encode_update,
 )
 from collab.rooms import RoomRegistry
-from tests.hostile_updates import deep_value_update, half_valid_update, nested_elements_update
+from tests.hostile_updates import (
+    deep_value_update,
+    half_valid_update,
+    nested_elements_update,
+    text_in_two_updates,
+)
 from tests.stored import stored_text, wait_for_stored_text
 from tests.test_replica import panic
 from tests.ws import Client, connected
@@ -85,13 +90,7 @@ async def test_half_valid_update_is_refused_whole_so_every_replica_agrees(
 async def test_an_update_with_missing_dependencies_is_held_then_relayed_and_stored(
     editor: User, rooms: RoomRegistry
 ) -> None:
-    author = Doc()
-    text = author.get("content", type=Text)
-    text.insert(0, "first ")
-    first = author.get_update()
-    state = author.get_state()
-    text.insert(6, "second")
-    second = author.get_update(state)
+    first, second, _ = text_in_two_updates("first ", "second")
     sender = await connected("held", editor)
     watcher = await connected("held", editor)
     await sender.send(encode_update(second))
@@ -257,13 +256,7 @@ async def test_a_held_update_released_by_another_sender_reaches_that_sender_too(
     editor: User, rooms: RoomRegistry
 ) -> None:
     """The one whose update releases a held one has not got the held one either."""
-    author = Doc()
-    text = author.get("content", type=Text)
-    text.insert(0, "first ")
-    first = author.get_update()
-    state = author.get_state()
-    text.insert(6, "second")
-    second = author.get_update(state)
+    first, second, _ = text_in_two_updates("first ", "second")
     holder = await connected("released", editor)
     releaser = await connected("released", editor)
     await holder.send(encode_update(second))

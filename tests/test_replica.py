@@ -10,7 +10,12 @@ from pycrdt import Doc, Text, TransactionEvent, XmlElement, XmlFragment
 
 from collab.exceptions import ContentRefused, ProtocolError, ReplicaBroken
 from collab.replica import PartlyApplied, Replica
-from tests.hostile_updates import deep_value_update, half_valid_update, nested_elements_update
+from tests.hostile_updates import (
+    deep_value_update,
+    half_valid_update,
+    nested_elements_update,
+    text_in_two_updates,
+)
 
 LIMITS = {"max_depth": 128, "max_pending_bytes": 10_000}
 
@@ -69,11 +74,7 @@ def test_an_update_naming_text_as_a_parent_changes_nothing() -> None:
 
 
 def test_an_update_waits_for_what_it_depends_on_and_then_arrives_with_it() -> None:
-    source = text_doc("a")
-    first = source.get_update()
-    state = source.get_state()
-    source.get("content", type=Text).insert(1, "b")
-    later = source.get_update(state)
+    first, later, _ = text_in_two_updates("a", "b")
     replica = Replica(**LIMITS)
     assert replica.integrate(later) == (None, None)
     assert replica.pending_bytes == len(later)

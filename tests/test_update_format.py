@@ -14,7 +14,12 @@ from collab.exceptions import ContentRefused, ProtocolError
 from collab.item_index import ItemIndex
 from collab.update_format import Kind, read_state_vector, read_update
 from tests.e2e.node import NODE_DIR
-from tests.hostile_updates import deep_value_update, half_character_update, update_with_parent
+from tests.hostile_updates import (
+    deep_value_update,
+    half_character_update,
+    text_in_two_updates,
+    update_with_parent,
+)
 
 MAX_DEPTH = 128
 
@@ -114,15 +119,9 @@ def test_a_parent_that_is_not_a_shared_type_is_refused_before_pycrdt_sees_it() -
 
 
 def test_updates_whose_items_are_missing_wait() -> None:
-    doc: Doc = Doc()
-    text = doc.get("content", type=Text)
-    text.insert(0, "a")
-    first = doc.get_update()
-    state = doc.get_state()
-    text.insert(1, "b")
-    later = doc.get_update(state)
+    first, later, author = text_in_two_updates("a", "b")
     index = ItemIndex(MAX_DEPTH)
-    assert index.admit(read_update(later, MAX_DEPTH)).missing == (doc.client_id, 0)
+    assert index.admit(read_update(later, MAX_DEPTH)).missing == (author, 0)
     index.record(index.admit(read_update(first, MAX_DEPTH)))
     assert index.admit(read_update(later, MAX_DEPTH)).missing is None
 
