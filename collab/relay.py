@@ -65,6 +65,7 @@ class Relay:
         self._seq = 0
         self._seen: dict[str, tuple[int, float]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = False
         self.messages_received = 0
         """Layer messages this room received from other processes (for tests and stats)."""
 
@@ -87,9 +88,11 @@ class Relay:
         return True
 
     async def _run(self) -> None:
-        while not self.channel:
+        while not self.channel and not self._stopped:
             if not await self._open_channel():
                 await asyncio.sleep(RETRY_DELAY)
+        if self._stopped:
+            return
         self._tasks.append(background(self._receive_forever()))
         await self._heartbeat_forever()
 
@@ -97,8 +100,11 @@ class Relay:
         """Stop listening and leave the group, waiting at most :data:`STOP_TIMEOUT`.
 
         A Redis command interrupted by cancellation can take long to unwind; the room
-        unloads regardless (a late message only reaches a relay nobody reads).
+        unloads regardless (a late message only reaches a relay nobody reads). A layer
+        call can also turn the cancellation into another error (a Redis timeout), so the
+        loops check :attr:`_stopped` too rather than retry for ever, keeping the room alive.
         """
+        self._stopped = True
         if self._sending is not None:
             await asyncio.wait([self._sending], timeout=STOP_TIMEOUT)
         for task in self._tasks:
@@ -159,7 +165,7 @@ class Relay:
             logger.warning("collab: sending to process %s failed: %r", channel, exc)
 
     async def _heartbeat_forever(self) -> None:
-        while True:
+        while not self._stopped:
             try:
                 await self._layer.group_add(self._group, self.channel)
             except Exception as exc:
@@ -178,7 +184,7 @@ class Relay:
             self._room.forget_remote_awareness(sender)
 
     async def _receive_forever(self) -> None:
-        while True:
+        while not self._stopped:
             try:
                 message = await self._layer.receive(self.channel)
             except Exception as exc:

@@ -231,3 +231,32 @@ async def test_another_process_cannot_take_a_local_connections_id(
     first.apply_remote_awareness("specific.other!2", payload)
     assert states_of(first.awareness) == {7: {"name": "here"}}
     assert len(watcher.frames) == seen
+
+
+class TimeoutOnCancelLayer(RedisChannelLayer):
+    """A core layer whose receive turns its cancellation into a TimeoutError.
+
+    redis-py's socket reads can do this when the reading task is cancelled; it is what
+    CI saw once ("receiving from the channel layer failed: TimeoutError") just before a
+    stopped room stayed alive.
+    """
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        try:
+            return await super().receive(channel)
+        except asyncio.CancelledError:
+            raise TimeoutError("network") from None
+
+
+async def test_a_stopped_relay_stops_even_if_the_layer_swallows_its_cancellation(
+    redis_url: str,
+) -> None:
+    layer = TimeoutOnCancelLayer(hosts=[redis_url])
+    room = await open_room("swallowed", layer)
+    relay = room.relay
+    assert relay is not None
+    await asyncio.sleep(0.1)  # the receive loop is waiting in the layer
+    await relay.stop()
+    await asyncio.sleep(1.5)  # longer than the relay's retry delay
+    assert all(task.done() for task in relay._tasks)
+    await layer.flush()
