@@ -23,7 +23,7 @@ from django.forms.renderers import get_default_renderer
 from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString, mark_safe
 
-from collab import documents, field_documents, store
+from collab import documents, field_documents, middleware, store
 from collab.html import to_html
 from collab.keys import validate_key
 from collab.permissions import Access, get_policy
@@ -132,6 +132,7 @@ def editor_config(
             read_only = read_only or access < Access.EDIT
             if offline and user.is_authenticated:
                 scope = offline_scope(user)
+                middleware.warn_if_missing()
     return {
         "key": key,
         "mode": mode,

@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "collab.middleware.clear_offline_data_on_logout",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -31,6 +31,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "collab.middleware.clear_offline_data_on_logout",
 ]
 ROOT_URLCONF = "tests.urls"
 TEMPLATES = [

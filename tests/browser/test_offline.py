@@ -6,8 +6,9 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import APIResponse, Dialog, Route, expect
+from playwright.sync_api import APIResponse, Dialog, Page, Route, expect
 
+from collab.widgets import offline_scope
 from tests.browser.conftest import SERVER_SETTINGS, OpenPage
 from tests.browser.test_editing import expect_content, expect_status, type_at_end
 from tests.e2e.server import ServerProcess
@@ -94,3 +95,26 @@ def test_no_prompt_when_everything_was_sent(open_page: OpenPage, alice: User) ->
 
     expect_status(page, "synced")
     assert dialogs == []
+
+
+def offline_databases(page: Page) -> list[str]:
+    """The names of offline mode's IndexedDB databases in ``page``'s browser context."""
+    names: list[str] = page.evaluate(
+        "async () => (await indexedDB.databases()).map(({name}) => name)"
+        ".filter((name) => name.startsWith('collab-offline:'))"
+    )
+    return names
+
+
+def test_logging_out_deletes_the_offline_copies(open_page: OpenPage, alice: User) -> None:
+    key = "offline-logout"
+    page = open_page(alice, f"/editor/{key}/plain/?offline=1")
+    expect_status(page, "synced")
+    type_at_end(page, "plain", "Private notes.")
+    wait_until_stored(key, "Private notes.", 5)
+    assert offline_databases(page) == [f"collab-offline:{offline_scope(alice)}:{key}"]
+
+    page.get_by_role("button", name="Log out").click()
+
+    expect(page.locator("body")).to_have_text("Logged out.")
+    assert offline_databases(page) == []

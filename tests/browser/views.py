@@ -14,7 +14,9 @@ PAGE = """{% load collab %}<!doctype html>
 <body style="width: 46rem; margin: 1rem auto; font-family: sans-serif">
 {% if form %}<form method="post">{% csrf_token %}{{ form.media }}{{ form.body }}
 <button type="submit">Save</button></form>
-{% else %}{% collab_editor key mode=mode label="Text" offline=offline %}{% endif %}
+{% else %}{% collab_editor key mode=mode label="Text" offline=offline %}
+<form method="post" action="/logout/">{% csrf_token %}<button type="submit">Log out</button></form>
+{% endif %}
 </body></html>"""
 
 
@@ -42,3 +44,8 @@ def form_page(request: HttpRequest, key: str, mode: str) -> HttpResponse:
     form = body_form(initial={"body": request.GET.get("initial", "")}, collab_user=request.user)
     template = engines["django"].from_string(PAGE)
     return HttpResponse(template.render({"key": key, "form": form}, request))
+
+
+def logged_out_page(request: HttpRequest) -> HttpResponse:
+    """Where logging out leads: a page without an editor."""
+    return HttpResponse("Logged out.", content_type="text/plain")
