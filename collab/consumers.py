@@ -15,16 +15,17 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from collab import access
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import CollabError, is_pycrdt_panic
-from collab.identity import connection_user
+from collab.identity import connection_user, current_user
 from collab.models import Document
 from collab.outbox import Outbox, daphne_backlog, send_or_hold
-from collab.permissions import Access, authorize
+from collab.permissions import Access, authorize, policy_access
 from collab.protocol import Message, QueryAwareness, SyncStep1, decode_message
 from collab.rate_limit import RateLimiter
-from collab.room import Room
+from collab.room import READ_ONLY_FRAME, Room
 from collab.rooms import get_registry
 from collab.tasks import background
 
@@ -107,9 +108,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self._state_requests = RateLimiter(conf.STATE_REQUEST_LIMIT, conf.STATE_REQUEST_PERIOD)
         await self.accept()
         try:
-            access, document = await database_sync_to_async(self._authorize)()
-            self.can_edit = access is Access.EDIT
+            granted, document = await database_sync_to_async(self._authorize)()
+            self.can_edit = granted is Access.EDIT
             self.room = await get_registry().join(self.key, document.pk, self)
+            access.watch(self)
         except Exception as exc:
             await self._fail(exc)
 
@@ -118,6 +120,32 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         user = connection_user(self.scope)
         self.user_id = user.pk if user.is_authenticated else None
         return authorize(user, self.key)
+
+    def current_access(self) -> tuple[Access, bool]:
+        """What this connection's user may do now, and whether they are logged in (blocking).
+
+        For :mod:`collab.access`, when the user's or the document's access may have changed.
+        """
+        user = current_user(self.scope)
+        return policy_access(user, self.key), user.is_authenticated
+
+    async def apply_access(self, granted: Access, authenticated: bool) -> None:
+        """Follow a changed decision: close without access, stop editing with read access.
+
+        A downgraded connection stays open; the room drops its later edits and tells it
+        that it may only read, so the bundled editor switches to read-only. More access
+        than before takes effect at the next connection.
+        """
+        if self.room is None:
+            return
+        if granted is Access.NONE:
+            await self._refuse(access.closing_code(authenticated), "access revoked")
+        elif granted is Access.READ and self.can_edit:
+            self.can_edit = False
+            logger.info(
+                "collab: connection to %r (user %s) may now only read", self.key, self.user_id
+            )
+            self.send_frame(READ_ONLY_FRAME)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Check one frame against the limits, decode it and give it to the room.
@@ -263,6 +291,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     async def _leave(self) -> None:
         room, self.room = self.room, None
         if room is not None:
+            access.unwatch(self)
             await get_registry().leave(room, self)
 
 

@@ -21,20 +21,54 @@ def connection_user(scope: Mapping[str, Any]) -> User:
 
     A Channels ``AuthMiddlewareStack`` around the route has already put the user in
     ``scope["user"]``. Without one, the user comes from the Django session named by the
-    handshake's session cookie, looked up once, as Django's ``AuthenticationMiddleware``
-    does for a request: the session's auth hash is verified, so a changed password or a
-    logout ends that session's access, and a missing or unknown session is anonymous.
+    handshake's session cookie, looked up once (:func:`session_user`), as Django's
+    ``AuthenticationMiddleware`` does for a request.
     """
     if "user" in scope:
         user: User = scope["user"]
         return user
-    session_key = _cookies(scope).get(settings.SESSION_COOKIE_NAME)
+    return session_user(_cookies(scope).get(settings.SESSION_COOKIE_NAME))
+
+
+def current_user(scope: Mapping[str, Any]) -> User:
+    """Return the user of an open connection as of now (blocking: uses the database).
+
+    For checking a connection again after a change (:mod:`collab.access`): the session
+    is read again, so a logout, a deleted session or user, a changed password or a
+    deactivated user make the connection anonymous. A user put in the scope by other
+    middleware than Channels' session-based ``AuthMiddlewareStack`` is loaded again,
+    and counts as anonymous once deleted or deactivated.
+    """
+    session = scope.get("session")
+    if "user" not in scope:
+        return connection_user(scope)
+    if session is not None:
+        return session_user(session.session_key)
+    return _reloaded(scope["user"])
+
+
+def session_user(session_key: str | None) -> User:
+    """The user logged in with session ``session_key``, as Django's auth middleware finds it.
+
+    The session's auth hash is verified, so a changed password or a logout ends that
+    session's access, and a missing or unknown session is anonymous.
+    """
     if not session_key:
         return AnonymousUser()
     request = HttpRequest()
     request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     # The project's user model, as permission policies see it (stubs type it as the base).
     return cast("User", auth.get_user(request))
+
+
+def _reloaded(user: User) -> User:
+    """``user`` read again from the database; anonymous if gone or inactive."""
+    if not user.is_authenticated:
+        return user
+    found = auth.get_user_model()._default_manager.filter(pk=user.pk).first()
+    if found is None or not getattr(found, "is_active", True):
+        return AnonymousUser()
+    return cast("User", found)
 
 
 def _cookies(scope: Mapping[str, Any]) -> dict[str, str]:

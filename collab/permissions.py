@@ -99,6 +99,11 @@ def get_policy() -> PermissionPolicy:
     return policy
 
 
+def policy_access(user: User, key: str) -> Access:
+    """What the policy grants ``user`` on document ``key`` now (blocking; nothing is created)."""
+    return Access(get_policy()(user, key, store.get_document(key)))
+
+
 def authorize(user: User, key: str) -> tuple[Access, Document]:
     """Decide what ``user`` may do with document ``key``, creating it if allowed.
 

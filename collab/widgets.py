@@ -26,7 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from collab import documents, field_documents, middleware, store
 from collab.html import to_html
 from collab.keys import validate_key
-from collab.permissions import Access, get_policy
+from collab.permissions import Access, policy_access
 from collab.presence import UserInfo, user_info
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def document_key(instance: models.Model, field_name: str) -> str | None:
 
 def access_for(user: User, key: str) -> Access:
     """What the permission policy grants ``user`` on document ``key`` (nothing is created)."""
-    return Access(get_policy()(cast("PolicyUser", user), key, store.get_document(key)))
+    return policy_access(cast("PolicyUser", user), key)
 
 
 def editor_config(
