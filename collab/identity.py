@@ -28,13 +28,18 @@ def connection_user(scope: Mapping[str, Any]) -> User:
     if "user" in scope:
         user: User = scope["user"]
         return user
-    session_key = _cookies(scope).get(settings.SESSION_COOKIE_NAME)
-    if not session_key:
+    key = session_key(scope)
+    if key is None:
         return AnonymousUser()
     request = HttpRequest()
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(key)
     # The project's user model, as permission policies see it (stubs type it as the base).
     return cast("User", auth.get_user(request))
+
+
+def session_key(scope: Mapping[str, Any]) -> str | None:
+    """The session key the handshake's session cookie holds; None without one (no I/O)."""
+    return _cookies(scope).get(settings.SESSION_COOKIE_NAME) or None
 
 
 def _cookies(scope: Mapping[str, Any]) -> dict[str, str]:
