@@ -49,8 +49,9 @@ def check_origin(scope: Mapping[str, Any]) -> None:
         return
     own = _own_origin(handshake)
     if origin != own and not _is_trusted(origin):
+        expected = own or "none: its Host is not in ALLOWED_HOSTS"
         raise UntrustedOrigin(
-            f"origin {origin[:100]!r} is neither the websocket's ({own}) "
+            f"origin {origin[:100]!r} is neither the websocket's ({expected}) "
             "nor in CSRF_TRUSTED_ORIGINS"
         )
 

@@ -114,10 +114,11 @@ async def test_another_origin_is_refused(
 
 
 async def test_a_host_outside_allowed_hosts_is_not_an_origin_of_the_site(
-    cookie: str, rooms: RoomRegistry
+    cookie: str, rooms: RoomRegistry, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = handshake(cookie, "http://evil.example", host="evil.example")
     assert await client.refused_with() == CloseCode.UNTRUSTED_ORIGIN
+    assert "(none: its Host is not in ALLOWED_HOSTS)" in caplog.text
 
 
 async def test_the_port_is_part_of_the_sites_origin(cookie: str, rooms: RoomRegistry) -> None:
@@ -143,6 +144,14 @@ async def test_a_trusted_proxy_header_decides_the_scheme(
     assert await handshake(cookie, other, headers=forwarded).refused_with() == (
         CloseCode.UNTRUSTED_ORIGIN
     )
+
+
+@override_settings(USE_X_FORWARDED_HOST=True)
+async def test_a_trusted_forwarded_host_is_the_host(cookie: str, rooms: RoomRegistry) -> None:
+    forwarded = ((b"x-forwarded-host", b"testserver"),)
+    client = handshake(cookie, "http://testserver", host="127.0.0.1:8001", headers=forwarded)
+    assert await client.connect() == []
+    await client.disconnect()
 
 
 async def test_an_authenticated_scope_user_is_checked_too(
