@@ -24,6 +24,9 @@ class CloseCode(IntEnum):
     """No document has this key and the user may not create it (or auto-create is off)."""
     DOCUMENT_DELETED = 4410
     """The document was deleted while the connection was open."""
+    UNTRUSTED_ORIGIN = 4412
+    """The handshake carries the user's credentials but its ``Origin`` is not this site's
+    (scheme, host and port) nor in ``CSRF_TRUSTED_ORIGINS``: a page of another origin."""
     FRAME_TOO_LARGE = 4413
     """A frame was larger than ``COLLAB["MAX_FRAME_BYTES"]``."""
     UNSUPPORTED_DATA = 4415

@@ -21,6 +21,7 @@ from collab.conf import conf
 from collab.exceptions import CollabError, is_pycrdt_panic
 from collab.identity import connection_user, current_user
 from collab.models import Document
+from collab.origins import check_origin
 from collab.outbox import Outbox, daphne_backlog, send_or_hold
 from collab.permissions import Access, authorize, policy_access
 from collab.protocol import Message, QueryAwareness, SyncStep1, decode_message
@@ -101,13 +102,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             await super().dispatch(message)
 
     async def connect(self) -> None:
-        """Authorize, join the document's room, and receive the server's sync step 1."""
+        """Check the origin, authorize, join the document's room, and receive sync step 1."""
         self.key: str = self.scope["url_route"]["kwargs"]["key"]
         self._last_sent = time.monotonic()
         self._limiter = RateLimiter(conf.RATE_LIMIT_MESSAGES, conf.RATE_LIMIT_PERIOD)
         self._state_requests = RateLimiter(conf.STATE_REQUEST_LIMIT, conf.STATE_REQUEST_PERIOD)
         await self.accept()
         try:
+            check_origin(self.scope)
             granted, document = await database_sync_to_async(self._authorize)()
             self.can_edit = granted is Access.EDIT
             self.room = await get_registry().join(self.key, document.pk, self)

@@ -47,6 +47,12 @@ class Forbidden(CollabError):
     close_code = CloseCode.FORBIDDEN
 
 
+class UntrustedOrigin(CollabError):
+    """A page of another origin opened the connection with the user's credentials."""
+
+    close_code = CloseCode.UNTRUSTED_ORIGIN
+
+
 class DocumentNotFound(CollabError):
     """No document has this key, and this connection may not create it."""
 

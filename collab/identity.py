@@ -27,7 +27,7 @@ def connection_user(scope: Mapping[str, Any]) -> User:
     if "user" in scope:
         user: User = scope["user"]
         return user
-    return session_user(_cookies(scope).get(settings.SESSION_COOKIE_NAME))
+    return session_user(session_key(scope))
 
 
 def current_user(scope: Mapping[str, Any]) -> User:
@@ -47,16 +47,16 @@ def current_user(scope: Mapping[str, Any]) -> User:
     return _reloaded(scope["user"])
 
 
-def session_user(session_key: str | None) -> User:
-    """The user logged in with session ``session_key``, as Django's auth middleware finds it.
+def session_user(key: str | None) -> User:
+    """The user logged in with the session of ``key``, as Django's auth middleware finds it.
 
     The session's auth hash is verified, so a changed password or a logout ends that
     session's access, and a missing or unknown session is anonymous.
     """
-    if not session_key:
+    if not key:
         return AnonymousUser()
     request = HttpRequest()
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(key)
     # The project's user model, as permission policies see it (stubs type it as the base).
     return cast("User", auth.get_user(request))
 
@@ -69,6 +69,11 @@ def _reloaded(user: User) -> User:
     if found is None or not getattr(found, "is_active", True):
         return AnonymousUser()
     return cast("User", found)
+
+
+def session_key(scope: Mapping[str, Any]) -> str | None:
+    """The session key the handshake's session cookie holds; None without one (no I/O)."""
+    return _cookies(scope).get(settings.SESSION_COOKIE_NAME) or None
 
 
 def _cookies(scope: Mapping[str, Any]) -> dict[str, str]:

@@ -253,10 +253,11 @@ def behind_nginx(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[Clients, ServerProcess, ServerProcess]]:
-    """A daphne and a uvicorn process behind nginx; clients connect through nginx."""
+    """A daphne and a uvicorn process behind nginx, trusting its X-Forwarded-Proto as the
+    sample settings do; clients connect through nginx."""
     if not (NODE_DIR / "node_modules").is_dir():
         pytest.fail("Node clients are missing: run `npm ci --prefix tests/node`", pytrace=False)
-    env = server_env("tests.settings", redis_url)
+    env = server_env("tests.e2e.behind_proxy_settings", redis_url)
     daphne = ServerProcess(env, artifact(request, "daphne.log"), kind="daphne")
     uvicorn = ServerProcess(env, artifact(request, "uvicorn.log"), kind="uvicorn")
     daphne.start()

@@ -25,6 +25,7 @@ export const DENIED_LABELS = Object.freeze({
   FORBIDDEN: 'No access to this document',
   NOT_FOUND: 'This document does not exist',
   DOCUMENT_DELETED: 'This document was deleted',
+  UNTRUSTED_ORIGIN: 'Refused: the server does not trust pages at this address',
   FRAME_TOO_LARGE: 'Disconnected: a change was too large for the server',
   UNSUPPORTED_DATA: 'Disconnected: the server could not read a message from this editor',
   CONTENT_REFUSED: 'Disconnected: the server refused a change (nested too deeply or too large)',

@@ -62,6 +62,33 @@ class RawClient:
             header = struct.pack("!BBQ", 0x82, 0x80 | 127, length)
         self.socket.sendall(header + mask + _masked(payload, mask))
 
+    def receive(self, timeout: float) -> bytes:
+        """Read the next frame the server sends (unfragmented, as collab sends them).
+
+        Returns:
+            The frame's payload.
+
+        Raises:
+            AssertionError: The server closed the connection instead.
+        """
+        self.socket.settimeout(timeout)
+        first, second = self._read(2)
+        length = second & 0x7F
+        extended = EXTENDED_LENGTHS.get(length)
+        if extended is not None:
+            (length,) = extended.unpack(self._read(extended.size))
+        payload = self._read(length)
+        assert first & 0x0F != CLOSE_OPCODE, f"closed with {payload[:2].hex()}"
+        return payload
+
+    def _read(self, size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = self.socket.recv(size - len(data))
+            assert chunk, "the server dropped the connection"
+            data += chunk
+        return data
+
     def read_until_closed(self, timeout: float) -> int | None:
         """Read everything the server sent until the connection ends.
 
