@@ -217,14 +217,19 @@ class Clients:
         self._prefix = prefix
         self._names = itertools.count(1)
 
-    def open(self, key: str, user: User | None, library: str = "y-websocket") -> YClient:
+    def open(
+        self, key: str, user: User | None, library: str = "y-websocket", cookie: str | None = None
+    ) -> YClient:
         """Connect a ``WebsocketProvider`` to document ``key`` and wait until it synced.
 
         ``library`` is the npm package whose provider connects: ``y-websocket`` (3.x,
         stops on 44xx close codes) or ``y-websocket-2`` (2.x, reconnects after any close).
+        ``cookie`` is the ``Cookie`` header to send instead of a new session of ``user``.
         """
         name = f"{self._prefix}client{next(self._names)}"
         connection = self._connection(user)
+        if cookie is not None:
+            connection["cookie"] = cookie
         result = self._driver.request("open", name=name, key=key, library=library, **connection)
         client = YClient(self._driver, name, int(result["clientId"]))
         client.wait(lambda snapshot: snapshot["synced"], "sync")
