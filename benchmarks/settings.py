@@ -28,6 +28,10 @@ if os.environ.get("REDIS_URL"):
 COLLAB = {
     "ANONYMOUS_ACCESS": os.environ.get("COLLAB_BENCH_ANONYMOUS", "edit"),  # type: ignore[dict-item]
     "ROOM_GRACE_PERIOD": float(os.environ.get("COLLAB_BENCH_GRACE", "1.0")),
+    # Every benchmark client connects from 127.0.0.1, anonymous or as a few users.
+    "MAX_CONNECTIONS_PER_USER": 1_000_000,
+    "MAX_DOCUMENTS_PER_USER": 1_000_000,
+    "CREATE_LIMIT": 1_000_000,
 }
 
 LOGGING = {

@@ -39,7 +39,12 @@ WHOLE_NUMBERS = (
     "MAX_AWARENESS_STATE_BYTES",
     "MAX_AWARENESS_CLIENTS",
     "STATE_REQUEST_LIMIT",
+    "MAX_CONNECTIONS_PER_USER",
+    "MAX_DOCUMENTS_PER_USER",
+    "CREATE_LIMIT",
 )
+
+NON_NEGATIVE_NUMBERS = ("ROOM_GRACE_PERIOD", "QUOTA_CLOSE_DELAY")
 
 CLIENT_IDLE_TIMEOUT = 30
 """Seconds after which stock y-websocket clients drop a silent connection."""
@@ -63,6 +68,10 @@ POSITIVE_NUMBERS = (
     "MAX_AWARENESS_CLIENTS",
     "STATE_REQUEST_LIMIT",
     "STATE_REQUEST_PERIOD",
+    "MAX_CONNECTIONS_PER_USER",
+    "MAX_DOCUMENTS_PER_USER",
+    "CREATE_LIMIT",
+    "CREATE_PERIOD",
 )
 
 
@@ -120,8 +129,11 @@ def _number_problems(values: dict[str, Any]) -> list[str]:
         for name in WHOLE_NUMBERS
         if _is_number(values[name]) and not isinstance(values[name], int)
     ]
-    if not _is_number(values["ROOM_GRACE_PERIOD"]) or values["ROOM_GRACE_PERIOD"] < 0:
-        problems.append("COLLAB['ROOM_GRACE_PERIOD'] must be a number >= 0.")
+    problems += [
+        f"COLLAB[{name!r}] must be a number >= 0."
+        for name in NON_NEGATIVE_NUMBERS
+        if not _is_number(values[name]) or values[name] < 0
+    ]
     keepalive = values["KEEPALIVE_INTERVAL"]
     if _is_number(keepalive) and keepalive >= CLIENT_IDLE_TIMEOUT:
         problems.append(

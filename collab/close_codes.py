@@ -22,6 +22,11 @@ class CloseCode(IntEnum):
     """The user may not read this document."""
     NOT_FOUND = 4404
     """No document has this key and the user may not create it (or auto-create is off)."""
+    QUOTA_EXCEEDED = 4409
+    """The user (anonymous: the client's address) is over a quota: too many connections
+    or documents open in this process, or too many documents created in the period.
+    Sent after ``QUOTA_CLOSE_DELAY`` seconds, so clients that retry regardless do not
+    retry at once."""
     DOCUMENT_DELETED = 4410
     """The document was deleted while the connection was open."""
     UNTRUSTED_ORIGIN = 4412

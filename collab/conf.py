@@ -37,6 +37,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_AWARENESS_CLIENTS": 4,
     "STATE_REQUEST_LIMIT": 5,
     "STATE_REQUEST_PERIOD": 10.0,
+    "MAX_CONNECTIONS_PER_USER": 200,
+    "MAX_DOCUMENTS_PER_USER": 100,
+    "CREATE_LIMIT": 200,
+    "CREATE_PERIOD": 3600.0,
+    "QUOTA_CLOSE_DELAY": 5.0,
 }
 
 
@@ -166,6 +171,31 @@ class Settings:
     def STATE_REQUEST_PERIOD(self) -> float:
         """Seconds of the window in which :attr:`STATE_REQUEST_LIMIT` requests are answered."""
         return float(self._get("STATE_REQUEST_PERIOD"))
+
+    @property
+    def MAX_CONNECTIONS_PER_USER(self) -> int:
+        """Connections one user (anonymous: one address) may have open in one process."""
+        return int(self._get("MAX_CONNECTIONS_PER_USER"))
+
+    @property
+    def MAX_DOCUMENTS_PER_USER(self) -> int:
+        """Documents one user (anonymous: one address) may have open in one process."""
+        return int(self._get("MAX_DOCUMENTS_PER_USER"))
+
+    @property
+    def CREATE_LIMIT(self) -> int:
+        """Documents one user (anonymous: one address) may create per :attr:`CREATE_PERIOD`."""
+        return int(self._get("CREATE_LIMIT"))
+
+    @property
+    def CREATE_PERIOD(self) -> float:
+        """Seconds of the window in which :attr:`CREATE_LIMIT` documents may be created."""
+        return float(self._get("CREATE_PERIOD"))
+
+    @property
+    def QUOTA_CLOSE_DELAY(self) -> float:
+        """Seconds a connection over a quota is held open before it is closed with 4409."""
+        return float(self._get("QUOTA_CLOSE_DELAY"))
 
 
 conf = Settings()

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -18,13 +19,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from collab import access
 from collab.close_codes import CloseCode
 from collab.conf import conf
-from collab.exceptions import CollabError, is_pycrdt_panic
+from collab.exceptions import CollabError, QuotaExceeded, is_pycrdt_panic
 from collab.identity import connection_user, current_user
 from collab.models import Document
 from collab.origins import check_origin
 from collab.outbox import Outbox, daphne_backlog, send_or_hold
 from collab.permissions import Access, authorize, policy_access
 from collab.protocol import Message, QueryAwareness, SyncStep1, decode_message
+from collab.quotas import count_creation, open_counts, owner_of
 from collab.rate_limit import RateLimiter
 from collab.room import READ_ONLY_FRAME, Room
 from collab.rooms import get_registry
@@ -53,6 +55,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     _backlog: Callable[[], int] | None = None
     """Bytes daphne holds for this connection (None under other servers)."""
     _refused = False
+    _owner = ""
+    """Whom the connection counts against (:func:`collab.quotas.owner_of`)."""
+    _admitted = False
+    """Whether the connection is counted in its owner's open connections and documents."""
     """Whether the server decided to close this connection (it closes only once)."""
     _answering: asyncio.Task[None] | None = None
     """The task answering deferred requests (held: the loop keeps only weak references)."""
@@ -112,6 +118,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             check_origin(self.scope)
             granted, document = await database_sync_to_async(self._authorize)()
             self.can_edit = granted is Access.EDIT
+            open_counts().admit(self._owner, self.key)
+            self._admitted = True
             self.room = await get_registry().join(self.key, document.pk, self)
             access.watch(self)
         except Exception as exc:
@@ -121,7 +129,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """Find the connection's user and what it may do with the document (blocking)."""
         user = connection_user(self.scope)
         self.user_id = user.pk if user.is_authenticated else None
-        return authorize(user, self.key)
+        self._owner = owner_of(user, self.scope)
+        return authorize(user, self.key, partial(count_creation, self._owner))
 
     def current_access(self) -> tuple[Access, bool]:
         """What this connection's user may do now, and whether they are logged in (blocking).
@@ -262,8 +271,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         return time.monotonic() - self._last_sent
 
     async def _fail(self, exc: BaseException) -> None:
-        """Close with the code of a :class:`CollabError`, or 4500 for anything else."""
+        """Close with the code of a :class:`CollabError`, or 4500 for anything else.
+
+        A connection over a quota is held open for ``QUOTA_CLOSE_DELAY`` seconds first:
+        stock clients that reconnect after any close then do not come back at once.
+        """
         code = exc.close_code if isinstance(exc, CollabError) else CloseCode.SERVER_ERROR
+        if isinstance(exc, QuotaExceeded):
+            await asyncio.sleep(conf.QUOTA_CLOSE_DELAY)
         await self._refuse(code, exc)
 
     async def _refuse(self, code: CloseCode, reason: object) -> None:
@@ -291,6 +306,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         await self.close(code=int(code))
 
     async def _leave(self) -> None:
+        if self._admitted:
+            self._admitted = False
+            open_counts().release(self._owner, self.key)
         room, self.room = self.room, None
         if room is not None:
             access.unwatch(self)

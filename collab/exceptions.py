@@ -53,6 +53,12 @@ class UntrustedOrigin(CollabError):
     close_code = CloseCode.UNTRUSTED_ORIGIN
 
 
+class QuotaExceeded(CollabError):
+    """The connection's owner is over one of collab's quotas (:mod:`collab.quotas`)."""
+
+    close_code = CloseCode.QUOTA_EXCEEDED
+
+
 class DocumentNotFound(CollabError):
     """No document has this key, and this connection may not create it."""
 

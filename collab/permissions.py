@@ -10,6 +10,7 @@ model's permissions on that object, and every other document collab's own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -104,8 +105,12 @@ def policy_access(user: User, key: str) -> Access:
     return Access(get_policy()(user, key, store.get_document(key)))
 
 
-def authorize(user: User, key: str) -> tuple[Access, Document]:
+def authorize(
+    user: User, key: str, before_creating: Callable[[], None] | None = None
+) -> tuple[Access, Document]:
     """Decide what ``user`` may do with document ``key``, creating it if allowed.
+
+    ``before_creating`` runs before a document is created; it may refuse by raising.
 
     Returns:
         The granted access (READ or EDIT) and the document.
@@ -127,5 +132,7 @@ def authorize(user: User, key: str) -> tuple[Access, Document]:
             raise DocumentDeleted(key)
         if access is not Access.EDIT or not conf.AUTO_CREATE:
             raise DocumentNotFound(key)
+        if before_creating is not None:
+            before_creating()
         document = store.create_document(key)
     return access, document

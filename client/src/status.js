@@ -24,6 +24,7 @@ export const DENIED_LABELS = Object.freeze({
   NOT_AUTHENTICATED: 'Not signed in: sign in to open this document',
   FORBIDDEN: 'No access to this document',
   NOT_FOUND: 'This document does not exist',
+  QUOTA_EXCEEDED: 'Too many documents open or created: close some tabs, then reload',
   DOCUMENT_DELETED: 'This document was deleted',
   UNTRUSTED_ORIGIN: 'Refused: the server does not trust pages at this address',
   FRAME_TOO_LARGE: 'Disconnected: a change was too large for the server',

@@ -218,13 +218,20 @@ class Clients:
         self._names = itertools.count(1)
 
     def open(
-        self, key: str, user: User | None, library: str = "y-websocket", cookie: str | None = None
+        self,
+        key: str,
+        user: User | None,
+        library: str = "y-websocket",
+        cookie: str | None = None,
+        *,
+        wait: bool = True,
     ) -> YClient:
         """Connect a ``WebsocketProvider`` to document ``key`` and wait until it synced.
 
         ``library`` is the npm package whose provider connects: ``y-websocket`` (3.x,
         stops on 44xx close codes) or ``y-websocket-2`` (2.x, reconnects after any close).
-        ``cookie`` is the ``Cookie`` header to send instead of a new session of ``user``.
+        ``cookie`` is the ``Cookie`` header to send instead of a new session of ``user``;
+        ``wait=False`` returns without waiting for the sync (for a refused client).
         """
         name = f"{self._prefix}client{next(self._names)}"
         connection = self._connection(user)
@@ -232,7 +239,8 @@ class Clients:
             connection["cookie"] = cookie
         result = self._driver.request("open", name=name, key=key, library=library, **connection)
         client = YClient(self._driver, name, int(result["clientId"]))
-        client.wait(lambda snapshot: snapshot["synced"], "sync")
+        if wait:
+            client.wait(lambda snapshot: snapshot["synced"], "sync")
         return client
 
     def open_raw(self, key: str, user: User | None) -> RawSocket:
