@@ -158,7 +158,7 @@ def recheck(*, user: User | int | None = None, key: str | None = None) -> None:
     the check sees the change. For synchronous code; use :func:`arecheck` in async code.
     """
     user_ids = None if user is None else [_user_id(user)]
-    transaction.on_commit(partial(async_to_sync(_recheck_everywhere), user_ids, key))
+    transaction.on_commit(partial(_recheck_from_sync_code, user_ids, key))
 
 
 async def arecheck(*, user: User | int | None = None, key: str | None = None) -> None:
@@ -174,7 +174,7 @@ def recheck_users(user_ids: Iterable[int] | None) -> None:
     """
     ids = None if user_ids is None else sorted(set(user_ids))
     if ids != [] and not getattr(_deciding, "active", False):
-        transaction.on_commit(partial(async_to_sync(_recheck_everywhere), ids, None))
+        transaction.on_commit(partial(_recheck_from_sync_code, ids, None))
 
 
 def _user_id(user: User | int) -> int:
@@ -183,6 +183,16 @@ def _user_id(user: User | int) -> int:
     if user.pk is None:
         raise ValueError("an anonymous or unsaved user has no connections of its own")
     return int(user.pk)
+
+
+def _recheck_from_sync_code(user_ids: list[int] | None, key: str | None) -> None:
+    """Recheck and wait for it; in a thread that runs an event loop, start it there instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(_recheck_everywhere)(user_ids, key)
+    else:
+        background(_recheck_everywhere(user_ids, key))
 
 
 async def _recheck_everywhere(user_ids: list[int] | None, key: str | None) -> None:
