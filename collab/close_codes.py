@@ -1,9 +1,11 @@
 """WebSocket close codes collab sends, as documented in ``docs/protocol.md``.
 
 All codes are in the private-use range 4000-4999: Daphne (through autobahn) refuses to
-send any 1xxx code but 1000. Following the convention stock y-websocket clients apply,
-44xx codes mirror HTTP 4xx and are permanent (the client stops reconnecting), while
-45xx codes mirror HTTP 5xx and are transient (the client reconnects with backoff).
+send any 1xxx code but 1000. y-websocket 3.x stops
+reconnecting for good after any code in 4400-4499, so those codes mean "do not come
+back" and are used for nothing else (refusals, malformed input). Whatever a client may
+retry (a server error, a shutdown, a client too slow to read) is a 45xx code; a client
+that sends too fast is slowed down, never closed.
 """
 
 from __future__ import annotations
@@ -40,8 +42,6 @@ class CloseCode(IntEnum):
     """An update is valid Yjs but beyond collab's limits: nested deeper than
     ``COLLAB["MAX_DEPTH"]``, or more than ``COLLAB["MAX_PENDING_BYTES"]`` waiting for
     updates it depends on."""
-    RATE_LIMITED = 4429
-    """The connection sent more frames than ``COLLAB["RATE_LIMIT_MESSAGES"]`` per period."""
     SERVER_ERROR = 4500
     """The server failed, for example while loading the document from the database."""
     GOING_AWAY = 4503

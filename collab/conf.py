@@ -84,7 +84,7 @@ class Settings:
 
     @property
     def RATE_LIMIT_MESSAGES(self) -> int:
-        """Frames one connection may send per :attr:`RATE_LIMIT_PERIOD`; more closes with 4429."""
+        """Changes one connection may send per :attr:`RATE_LIMIT_PERIOD`; more are read later."""
         return cast(int, self._get("RATE_LIMIT_MESSAGES"))
 
     @property

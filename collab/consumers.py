@@ -6,6 +6,7 @@ No CRDT logic lives here; see :mod:`collab.room` and :mod:`collab.protocol`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -23,7 +24,7 @@ from collab.exceptions import CollabError, QuotaExceeded, is_pycrdt_panic
 from collab.identity import connection_user, current_user
 from collab.models import Document
 from collab.origins import check_origin
-from collab.outbox import Outbox, daphne_backlog, send_or_hold
+from collab.outbox import Outbox, daphne_backlog, nothing_held
 from collab.permissions import Access, authorize, policy_access
 from collab.protocol import Message, QueryAwareness, SyncStep1, decode_message
 from collab.quotas import count_creation, open_counts, owner_of
@@ -33,6 +34,9 @@ from collab.rooms import get_registry
 from collab.tasks import background
 
 logger = logging.getLogger(__name__)
+
+SHUTDOWN_SEND_TIMEOUT = 2.0
+"""Seconds a connection closed on shutdown waits for its last frames and close to go out."""
 
 StateRequest = SyncStep1 | QueryAwareness
 """A request answered with a whole state: what the document has that the client lacks,
@@ -50,10 +54,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     can_edit = False
     user_id: int | None = None
     room: Room | None = None
-    _outbox: Outbox | None = None
+    _outbox: Outbox
+    """What waits to be sent to the client (set up in ``__call__``)."""
     _closing: asyncio.Task[None] | None = None
-    _backlog: Callable[[], int] | None = None
-    """Bytes daphne holds for this connection (None under other servers)."""
     _refused = False
     _owner = ""
     """Whom the connection counts against (:func:`collab.quotas.owner_of`)."""
@@ -77,6 +80,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         wraps every receive in a new task to do so. Rooms, not connections, talk to the
         channel layer, so this consumer has no such channel and awaits the server directly.
 
+        Frames reach the client through an :class:`~collab.outbox.Outbox`, which sends
+        them with plain ``await send(...)`` calls from a task of its own, so this works
+        whatever kind of awaitable the server's ``send`` returns.
+
         When the server cancels the connection on shutdown, the room's pending updates
         are stored first, then the client is closed with 4503 (going away) so it
         reconnects (to another process, if any).
@@ -84,7 +91,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
-        self._backlog = daphne_backlog(send)
+        self._outbox = Outbox(
+            send, conf.MAX_OUTBOX_BYTES, self._fell_behind, daphne_backlog(send) or nothing_held
+        )
         try:
             while True:
                 await self.dispatch(await receive())
@@ -93,7 +102,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         except asyncio.CancelledError:
             if self.room is not None:
                 await self.room.flush()
-                await self.close(code=int(CloseCode.GOING_AWAY))
+                self._outbox.close(int(CloseCode.GOING_AWAY))
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(SHUTDOWN_SEND_TIMEOUT):
+                        await self._outbox.sent()
             raise
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -170,8 +182,6 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             await self._refuse(CloseCode.UNSUPPORTED_DATA, "text frame")
         elif len(bytes_data) > conf.MAX_FRAME_BYTES:
             await self._refuse(CloseCode.FRAME_TOO_LARGE, f"{len(bytes_data)} byte frame")
-        elif not self._limiter.allow():
-            await self._refuse(CloseCode.RATE_LIMITED, "rate limit exceeded")
         else:
             try:
                 message = decode_message(bytes_data)
@@ -180,24 +190,44 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                 return
             if isinstance(message, StateRequest) and not self._state_requests.allow():
                 self._defer(message)
-            else:
-                await self._give_to_room(message)
+            elif await self._give_to_room(message):
+                await self._slow_down()
 
-    async def _give_to_room(self, message: Message) -> None:
+    async def _slow_down(self) -> None:
+        """Count a frame that changed something; over the budget, read the next one later.
+
+        ``RATE_LIMIT_MESSAGES`` changes per ``RATE_LIMIT_PERIOD`` are read at once; after
+        that the connection's next frame is read when the window renews. The client is
+        not closed: it is slowed down, while it still receives what others send. Frames
+        that change nothing (echoes of what the document holds, empty updates, presence
+        already known) are not counted.
+        """
+        delay = self._limiter.take()
+        if delay:
+            logger.debug(
+                "collab: %r: over the rate limit, next frame read in %.2f s", self.key, delay
+            )
+            await asyncio.sleep(delay)
+
+    async def _give_to_room(self, message: Message) -> bool:
         """Hand ``message`` to the room; close with the code of whatever goes wrong.
 
         A pycrdt panic is a ``BaseException``: it is caught too, so that it never leaves
         this connection in the room.
+
+        Returns:
+            Whether the message changed the document or the presence states.
         """
         assert self.room is not None
         try:
-            await self.room.receive(self, message)
+            return await self.room.receive(self, message)
         except Exception as exc:
             await self._fail(exc)
         except BaseException as exc:
             if not is_pycrdt_panic(exc):
                 raise
             await self._fail(exc)
+        return False
 
     def _defer(self, request: StateRequest) -> None:
         """Answer ``request`` when the budget renews; a later request of its kind replaces it.
@@ -229,35 +259,20 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     def send_frame(self, frame: bytes) -> None:
         """Send one binary frame (the room's way to reach this connection), never waiting.
 
-        A frame the server does not take at once waits in this connection's outbox, so
-        a client that stops reading holds up nobody else. daphne takes every frame at
-        once and buffers what the client does not read, so there the bytes it holds are
-        counted instead. A connection the server already closed (a broadcast racing a
-        disconnect or a shutdown) drops the frame.
+        The frame goes into this connection's outbox, which sends it in order from a
+        task of its own, so a client that stops reading holds up nobody else. A
+        connection the server already closed (a broadcast racing a disconnect or a
+        shutdown) drops the frame.
         """
         self._last_sent = time.monotonic()
-        if self._outbox is not None:
-            self._outbox.put(frame)
-        elif (held := send_or_hold(self.base_send, frame)) is not None:
-            self._outbox = Outbox(
-                self.base_send, held, conf.MAX_OUTBOX_BYTES, self._fell_behind, self._caught_up
-            )
-        elif (
-            self._backlog is not None
-            and self._closing is None
-            and self._backlog() > conf.MAX_OUTBOX_BYTES
-        ):
-            self._fell_behind()
-
-    def _caught_up(self) -> None:
-        """Everything held back went out: later frames are sent at once again."""
-        self._outbox = None
+        self._outbox.put(frame)
 
     def _fell_behind(self) -> None:
         """More than ``MAX_OUTBOX_BYTES`` wait for this client: close it (it resyncs later).
 
-        Under daphne the close frame waits behind those bytes; if the client does not
-        read it, autobahn drops the TCP connection one second after sending it.
+        The close goes out at once, beside a send the server holds back. Under daphne it
+        waits behind the bytes Twisted buffers; if the client does not read it, autobahn
+        drops the TCP connection one second after sending it.
         """
         reason = f"client not reading: over {conf.MAX_OUTBOX_BYTES} bytes waiting"
         self._closing = background(self._refuse(CloseCode.CLIENT_TOO_SLOW, reason))
@@ -303,7 +318,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             exc_info=failure,
         )
         await self._leave()
-        await self.close(code=int(code))
+        if code is CloseCode.CLIENT_TOO_SLOW:
+            await self._outbox.close_now(int(code))
+        else:
+            self._outbox.close(int(code))
 
     async def _leave(self) -> None:
         if self._admitted:

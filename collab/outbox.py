@@ -1,13 +1,19 @@
-"""Sending frames to one connection without ever waiting for it.
+"""Sending to one connection without ever making the room wait for it.
 
-A room hands each frame to its connections one after the other. An ASGI server may hold
-a send back: uvicorn does while a client is not reading what it was sent (its socket
-buffers are full). Waiting there would hold up the frame for every other connection of
-the document, and every later frame too. So :func:`send_or_hold` starts each send and
-returns at once. Nearly always the server takes the frame there and then; otherwise the
-connection opens an :class:`Outbox`: the held send and the frames after it go out in
-order from a background task, and the outbox is gone again once it is empty (an idle
-connection holds none).
+A room hands each frame to its connections one after the other. An ASGI server may make
+a send wait: uvicorn and hypercorn do while a client is not reading what it was sent
+(its socket buffers are full). Waiting there would hold up the frame for every other
+connection of the document, and every later frame too. So each connection has an
+:class:`Outbox`: :meth:`Outbox.put` queues a frame and returns at once, and a task of
+the connection's own sends the queued messages in order, each through a plain
+``await send(message)``, whatever kind of awaitable the server returns. The task ends
+when the queue is empty (an idle connection holds none) and starts again with the next
+frame.
+
+The bytes waiting are bounded: once more than the limit wait, the connection must be
+closed (the client resyncs when it connects again). daphne never makes ``send`` wait:
+it buffers what the client does not read in Twisted, so there those bytes are counted
+too (:func:`daphne_backlog`).
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from collab.tasks import background
 
@@ -26,45 +32,21 @@ logger = logging.getLogger(__name__)
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 """An ASGI ``send`` callable."""
 
-Steps = Generator[Any, None, None]
-"""An awaitable's iterator (``__await__()``), run one step at a time."""
-
-FINISHED = object()
-"""What ``next(steps, FINISHED)`` gives once a send has finished (no StopIteration to
-raise and catch for every frame: a send returns None)."""
-
 SEND_FAILURES = (OSError, ValueError, RuntimeError)
 """What ASGI servers raise for a send on a connection that is closing or gone."""
 
 
-class HeldSend(NamedTuple):
-    """A send the server did not finish at once: what is left of it and what it awaits."""
-
-    steps: Steps
-    awaiting: object
-
-
-def send_or_hold(send: Send, frame: bytes) -> HeldSend | None:
-    """Send ``frame`` as far as the server takes it without waiting.
-
-    Returns:
-        None if the frame was sent (or dropped: the connection is gone), else the send
-        the server held back, to be finished by an :class:`Outbox`.
-    """
-    steps = send(_message(frame)).__await__()
-    try:
-        awaiting = next(steps, FINISHED)
-    except SEND_FAILURES as exc:
-        _dropped(exc)
-        return None
-    return None if awaiting is FINISHED else HeldSend(steps, awaiting)
+def nothing_held() -> int:
+    """Bytes a server holds for a connection when collab cannot tell (none counted)."""
+    return 0
 
 
 class Outbox:
-    """The frames waiting for one connection behind a send the server held back."""
+    """The messages on their way to one connection, sent in order by a task of its own."""
 
     __slots__ = (
-        "_on_empty",
+        "_closed",
+        "_held_by_server",
         "_on_overflow",
         "_overflowed",
         "_send",
@@ -77,77 +59,100 @@ class Outbox:
     def __init__(
         self,
         send: Send,
-        held: HeldSend,
         limit: int,
         on_overflow: Callable[[], None],
-        on_empty: Callable[[], None],
+        held_by_server: Callable[[], int] = nothing_held,
     ) -> None:
-        """Finish ``held``, then send what :meth:`put` adds, in order, through ``send``.
+        """Send what :meth:`put` and :meth:`close` queue, in order, through ``send``.
 
-        ``on_empty`` is called once everything went out; ``on_overflow`` once, instead,
-        when more than ``limit`` bytes wait.
+        Args:
+            send: The server's ASGI ``send``.
+            limit: Bytes that may wait, here and in ``held_by_server``.
+            on_overflow: Called once, when more than ``limit`` bytes wait: the
+                connection must be closed (:meth:`close_now`).
+            held_by_server: Bytes the server itself buffers for the connection.
         """
         self._send = send
         self.limit = limit
         self._on_overflow = on_overflow
-        self._on_empty = on_empty
-        self._waiting: deque[bytes] = deque()
+        self._held_by_server = held_by_server
+        self._waiting: deque[dict[str, Any]] = deque()
         self._size = 0
         self._overflowed = False
-        self._task = background(self._drain(held))
+        self._closed = False
+        self._task: asyncio.Task[None] | None = None
 
     limit: int
     """Bytes that may wait; one more and the connection must be closed."""
 
     def put(self, frame: bytes) -> None:
-        """Queue ``frame`` behind the frames already waiting; never waits or raises.
+        """Queue ``frame`` behind the messages already waiting; never waits or raises.
 
-        Once more than :attr:`limit` bytes wait, the waiting frames and all later ones
-        are dropped and ``on_overflow`` is called: the connection must be closed (the
-        client resyncs when it connects again).
+        Once more than :attr:`limit` bytes wait (with what the server holds), the
+        waiting frames and all later ones are dropped and ``on_overflow`` is called.
+        Frames after :meth:`close` are dropped too.
         """
-        if self._overflowed:
+        if self._closed or self._overflowed:
             return
-        self._waiting.append(frame)
-        self._size += len(frame)
-        if self._size > self.limit:
+        self._queue({"type": "websocket.send", "bytes": frame}, len(frame))
+        if self._size + self._held_by_server() > self.limit:
             self._overflowed = True
             self._waiting.clear()
+            self._size = 0
             self._on_overflow()
 
-    async def _drain(self, held: HeldSend) -> None:
+    def close(self, code: int) -> None:
+        """Queue the close behind the frames waiting; nothing is sent after it."""
+        if not self._closed:
+            self._closed = True
+            self._queue({"type": "websocket.close", "code": code}, 0)
+
+    async def close_now(self, code: int) -> None:
+        """Close at once, ahead of what waits, for a client that does not read.
+
+        The frames waiting are dropped. A send the server holds back stays under way:
+        the close is sent beside it (servers that hold sends back close the socket
+        themselves when the client still does not read).
+        """
+        self._closed = True
+        self._waiting.clear()
+        self._size = 0
         try:
-            await _finish(held)
-            while self._waiting:
-                frame = self._waiting.popleft()
-                self._size -= len(frame)
-                await self._send(_message(frame))
+            await self._send({"type": "websocket.close", "code": code})
         except SEND_FAILURES as exc:
             _dropped(exc)
-        if not self._overflowed:
-            self._on_empty()
 
+    async def sent(self) -> None:
+        """Wait until everything queued went out (or was dropped: the client is gone).
 
-async def _finish(held: HeldSend) -> None:
-    """Run a send that :func:`send_or_hold` started to its end, as a task would have."""
-    steps, awaiting = held
-    try:
-        while awaiting is not FINISHED:
-            if isinstance(awaiting, asyncio.Future):
-                await asyncio.wait([awaiting])
-            else:
-                await asyncio.sleep(0)  # a bare yield: give the event loop a turn
-            awaiting = next(steps, FINISHED)
-    finally:
-        steps.close()
+        Cancelling the wait leaves the sending task alone.
+        """
+        if self._task is not None:
+            await asyncio.wait([self._task])
 
+    def _queue(self, message: dict[str, Any], size: int) -> None:
+        self._waiting.append(message)
+        self._size += size
+        if self._task is None:
+            self._task = background(self._drain())
 
-def _message(frame: bytes) -> dict[str, Any]:
-    return {"type": "websocket.send", "bytes": frame}
+    async def _drain(self) -> None:
+        """Send what waits, in order, until nothing does; a failed send drops the rest."""
+        try:
+            while self._waiting:
+                message = self._waiting.popleft()
+                self._size -= len(message.get("bytes", b""))
+                await self._send(message)
+        except SEND_FAILURES as exc:
+            _dropped(exc)
+            self._waiting.clear()
+            self._size = 0
+        finally:
+            self._task = None
 
 
 def _dropped(exc: BaseException) -> None:
-    logger.debug("collab: frame for a closed connection dropped: %r", exc)
+    logger.debug("collab: message for a closed connection dropped: %r", exc)
 
 
 def daphne_backlog(send: Send) -> Callable[[], int] | None:

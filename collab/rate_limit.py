@@ -29,6 +29,15 @@ class RateLimiter:
         self._count += 1
         return self._count <= self._limit
 
+    def take(self) -> float:
+        """Count one event; return how long the next must wait (0: it need not wait).
+
+        The event that spends the window's budget is told to wait until it renews, so
+        at most ``limit`` events fall in a window when the caller waits as told.
+        """
+        self.allow()
+        return self.renews_in() if self._count >= self._limit else 0.0
+
     def renews_in(self) -> float:
         """Seconds until the current window ends (0 if it already has)."""
         return max(0.0, self._window_start + self._period - time.monotonic())

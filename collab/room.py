@@ -202,8 +202,13 @@ class Room:
         self.replica.close()
         await self._stop_background()
 
-    async def receive(self, peer: Peer, message: Message) -> None:
+    async def receive(self, peer: Peer, message: Message) -> bool:
         """Handle one decoded message from ``peer``.
+
+        Returns:
+            Whether it changed the document or the presence states. Echoes of what the
+            room holds, empty updates, dropped edits of readers and requests do not:
+            the connection's rate limit counts only changes.
 
         Raises:
             ProtocolError: The message is not one a client may send, or pycrdt rejected
@@ -213,11 +218,11 @@ class Room:
         """
         try:
             if isinstance(message, SyncUpdate | SyncStep2):
-                self._receive_update(peer, message.update)
-            elif isinstance(message, SyncStep1):
+                return self._receive_update(peer, message.update)
+            if isinstance(message, AwarenessUpdate):
+                return await self._receive_awareness(peer, message)
+            if isinstance(message, SyncStep1):
                 peer.send_frame(encode_sync_step2(self.missing_for(message.state_vector)))
-            elif isinstance(message, AwarenessUpdate):
-                await self._receive_awareness(peer, message)
             elif isinstance(message, QueryAwareness):
                 peer.send_frame(self._awareness_frame())
             elif isinstance(message, PermissionDenied):
@@ -225,6 +230,7 @@ class Room:
         except ReplicaBroken:
             await self._give_up_document(sender=peer)
             raise
+        return False
 
     async def flush(self) -> None:
         """Write the pending updates as one log row; compact the log when it is long.
@@ -480,11 +486,12 @@ class Room:
         """
         return self.replica.missing_for(state_vector)
 
-    def _receive_update(self, peer: Peer, update: bytes) -> None:
+    def _receive_update(self, peer: Peer, update: bytes) -> bool:
+        """Integrate an update from ``peer``; return whether the document gained anything."""
         if not peer.can_edit:
             if update != EMPTY_UPDATE:
                 peer.send_frame(READ_ONLY_FRAME)
-            return
+            return False
         try:
             change = self.replica.integrate(
                 update, functools.partial(self._owned_elsewhere, peer=peer)
@@ -498,6 +505,7 @@ class Room:
         if change.released is not None:
             # Held updates of other senders: nobody has them yet, this sender included.
             self._accept(change.released, exclude=None, publish=True)
+        return change.delta is not None or change.released is not None
 
     def _owned_elsewhere(self, client_id: int, *, peer: Peer) -> bool:
         """Whether another connection (here or in another process) owns ``client_id``."""
@@ -524,22 +532,28 @@ class Room:
         if self._flush_task is None:
             self._flush_task = background(self._flush_soon())
 
-    async def _receive_awareness(self, peer: Peer, message: AwarenessUpdate) -> None:
+    async def _receive_awareness(self, peer: Peer, message: AwarenessUpdate) -> bool:
         """Apply the entries of presence states ``peer`` owns and relay them.
 
         A connection owns the client ids it introduced to the room; stock clients also
         echo other clients' states, which does not make those ids theirs (see
         :mod:`collab.awareness`).
+
+        Returns:
+            Whether any entry was accepted (changed a state).
         """
         accepted = self.awareness.apply(peer, message.entries, conf.MAX_AWARENESS_CLIENTS)
-        if accepted is None or peer in self._presence_due:
-            return  # a relay of this connection's presence is due anyway
+        if accepted is None:
+            return False
+        if peer in self._presence_due:
+            return True  # a relay of this connection's presence is due anyway
         now = time.monotonic()
         if now - self._presence_relayed.get(peer, 0.0) >= PRESENCE_RELAY_INTERVAL:
             self._presence_relayed[peer] = now
             await self._relay_awareness(accepted, exclude=peer)
         else:
             self._presence_due[peer] = background(self._relay_presence_later(peer))
+        return True
 
     async def _relay_presence_later(self, peer: Peer) -> None:
         """Relay ``peer``'s presence as it is once its relay interval has passed.

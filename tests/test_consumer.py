@@ -227,9 +227,47 @@ async def test_bad_frame_closes_only_the_sender(
         await other.disconnect()
 
 
-async def test_rate_limit_closes_with_rate_limited(editor: User, rooms: RoomRegistry) -> None:
-    with override_settings(COLLAB={"RATE_LIMIT_MESSAGES": 5, "RATE_LIMIT_PERIOD": 60}):
-        client = await connected("fast", editor)
-        for _ in range(5):
-            await client.send(encode_query_awareness())
-        assert await client.receive_close() == CloseCode.RATE_LIMITED
+async def test_a_client_over_the_rate_limit_is_slowed_down_not_closed(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    """Its frames are read later, once the window renews; nothing is lost or closed."""
+    with override_settings(COLLAB={"RATE_LIMIT_MESSAGES": 3, "RATE_LIMIT_PERIOD": 0.4}):
+        fast = await connected("fast", editor)
+        watcher = await connected("fast", editor)
+        started = asyncio.get_running_loop().time()
+        for edit in range(7):
+            await fast.edit(str(edit))
+        while str(watcher.text) != "0123456":
+            watcher.apply(await watcher.receive())
+        elapsed = asyncio.get_running_loop().time() - started
+        assert elapsed >= 0.7  # 3 + 3 + 1 changes: read in three windows
+        await fast.edit("!")
+        assert await fast.communicator.receive_nothing(0.5)  # not closed
+        await fast.disconnect()
+        await watcher.disconnect()
+
+
+async def test_frames_that_change_nothing_do_not_count(editor: User, rooms: RoomRegistry) -> None:
+    """Echoes of updates (pycrdt providers send each one back), empty updates and known
+    presence leave the budget alone: the echoing client's own edit goes out at once."""
+    with override_settings(COLLAB={"RATE_LIMIT_MESSAGES": 2, "RATE_LIMIT_PERIOD": 60}):
+        writer = await connected("echo", editor)
+        echoer = await connected("echo", editor)
+        presence = awareness_payload(7, 1, "{}")
+        await echoer.send(encode_awareness(presence))  # one change: its own presence
+        for _ in range(2):
+            update = await writer.edit("w")
+            message = await echoer.receive()
+            assert isinstance(message, SyncUpdate)
+            echoer.apply(message)
+            for _ in range(20):
+                await echoer.send(encode_update(update))
+                await echoer.send(encode_update(b"\x00\x00"))
+                await echoer.send(encode_awareness(presence))
+        await echoer.edit("e")  # the second change: within the budget, read at once
+        while str(writer.text) != "wwe":
+            message = await writer.receive(timeout=1)
+            if isinstance(message, SyncUpdate):
+                writer.apply(message)
+        await writer.disconnect()
+        await echoer.disconnect()

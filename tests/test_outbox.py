@@ -1,16 +1,18 @@
-"""A connection's frames go out at once, or in order behind a send the server holds back."""
+"""A connection's frames go out in order from a task of its own, whatever ``send`` returns."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Generator
 from typing import Any
 
 from django.test import override_settings
 
 from collab.close_codes import CloseCode
+from collab.conf import conf
 from collab.consumers import DocumentConsumer
-from collab.outbox import daphne_backlog
+from collab.outbox import Outbox, daphne_backlog
 
 
 class Server:
@@ -25,6 +27,9 @@ class Server:
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.writable.wait()  # as uvicorn does while the client's socket is full
+        self.take(message)
+
+    def take(self, message: dict[str, Any]) -> None:
         if self.gone:
             raise OSError("client disconnected")
         if message["type"] == "websocket.close":
@@ -33,26 +38,58 @@ class Server:
             self.sent.append(message["bytes"])
 
 
+class FutureAwaitable:
+    """What granian's ``send`` returns: an awaitable that is not a coroutine (no ``close``)."""
+
+    def __init__(self, future: asyncio.Future[None]) -> None:
+        self._future = future
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._future.__await__()
+
+
+class FutureServer(Server):
+    """A server whose ``send`` hands back a :class:`FutureAwaitable`, finished later."""
+
+    def send(self, message: dict[str, Any]) -> FutureAwaitable:  # type: ignore[override]
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        loop.call_soon(lambda: (self.take(message), future.set_result(None)))
+        return FutureAwaitable(future)
+
+
 def connection_to(server: Server) -> DocumentConsumer:
     """A consumer as it is once connected, sending to ``server``."""
     consumer = DocumentConsumer()
-    consumer.base_send = server.send
     consumer.key = "outbox"
+    consumer.base_send = server.send
+    consumer._outbox = Outbox(server.send, conf.MAX_OUTBOX_BYTES, consumer._fell_behind)
     return consumer
 
 
 async def settle() -> None:
-    for _ in range(5):
+    for _ in range(10):
         await asyncio.sleep(0)
 
 
-async def test_frames_go_out_at_once_and_an_idle_connection_keeps_no_outbox() -> None:
+async def test_frames_go_out_in_order_and_an_idle_connection_keeps_no_task() -> None:
     server = Server()
     connection = connection_to(server)
     connection.send_frame(b"one")
     connection.send_frame(b"two")
-    assert server.sent == [b"one", b"two"]  # without a turn of the event loop
-    assert connection._outbox is None
+    await settle()
+    assert server.sent == [b"one", b"two"]
+    assert connection._outbox._task is None
+
+
+async def test_any_awaitable_send_works() -> None:
+    """granian's ``send`` returns a future-like awaitable without ``close()``."""
+    server = FutureServer()
+    connection = connection_to(server)
+    for frame in (b"one", b"two", b"three"):
+        connection.send_frame(frame)
+    await settle()
+    assert server.sent == [b"one", b"two", b"three"]
 
 
 async def test_frames_wait_in_order_behind_a_held_send() -> None:
@@ -66,9 +103,10 @@ async def test_frames_wait_in_order_behind_a_held_send() -> None:
     server.writable.set()
     await settle()
     assert server.sent == [b"one", b"two", b"three"]
-    assert connection._outbox is None  # all out: the outbox is gone
+    assert connection._outbox._task is None  # all out: the task is gone
     connection.send_frame(b"four")
-    assert server.sent[-1] == b"four"  # straight out again
+    await settle()
+    assert server.sent[-1] == b"four"
 
 
 async def test_a_frame_sent_while_the_outbox_drains_keeps_its_place() -> None:
@@ -84,38 +122,60 @@ async def test_a_frame_sent_while_the_outbox_drains_keeps_its_place() -> None:
     assert server.sent == [b"one", b"two", b"three"]
 
 
+async def test_a_close_goes_out_after_the_frames_before_it_and_nothing_after() -> None:
+    server = Server()
+    connection = connection_to(server)
+    server.writable.clear()
+    connection.send_frame(b"one")
+    connection._outbox.close(int(CloseCode.GOING_AWAY))
+    connection.send_frame(b"after")
+    server.writable.set()
+    await connection._outbox.sent()
+    assert server.sent == [b"one"]
+    assert server.closed_with == CloseCode.GOING_AWAY
+
+
 @override_settings(COLLAB={"MAX_OUTBOX_BYTES": 10})
-async def test_a_client_with_too_much_waiting_is_closed_with_4504() -> None:
+async def test_a_client_with_too_much_waiting_is_closed_with_4504_at_once() -> None:
     server = Server()
     connection = connection_to(server)
     server.writable.clear()
     connection.send_frame(b"held")
-    connection.send_frame(b"x" * 6)
-    connection.send_frame(b"y" * 4)  # 10 bytes wait: at the limit, still fine
+    connection.send_frame(b"x" * 6)  # 10 bytes wait: at the limit, still fine
     await settle()
     assert server.closed_with is None
     connection.send_frame(b"z")
     connection.send_frame(b"later")
-    server.writable.set()
+    server.writable.set()  # the close was sent beside the held send
     await settle()
-    assert server.sent == [b"held"]  # the send under way completes; the rest is dropped
     assert server.closed_with == CloseCode.CLIENT_TOO_SLOW
+    assert server.sent == [b"held"]  # the send under way completes; the rest is dropped
+
+
+async def test_bytes_the_server_holds_count_against_the_limit() -> None:
+    server = Server()
+    held = 0
+    overflowed: list[bool] = []
+    outbox = Outbox(server.send, 10, lambda: overflowed.append(True), lambda: held)
+    outbox.put(b"12345")
+    await settle()
+    held = 6  # as daphne's Twisted buffer, once the client stops reading
+    outbox.put(b"12345")
+    assert overflowed == [True]
 
 
 async def test_frames_for_a_gone_connection_are_dropped_quietly() -> None:
     server = Server()
     connection = connection_to(server)
     server.gone = True
-    connection.send_frame(b"at once")  # the server raises at once
-    server.writable.clear()
-    connection.send_frame(b"held")
-    connection.send_frame(b"behind")
-    server.writable.set()  # the held send wakes up and fails
+    connection.send_frame(b"one")
+    connection.send_frame(b"two")
     await settle()
     assert server.sent == []
-    assert connection._outbox is None
+    assert connection._outbox._task is None
     server.gone = False
     connection.send_frame(b"again")
+    await settle()
     assert server.sent == [b"again"]
 
 

@@ -12,8 +12,7 @@ export const PERMANENT_CLOSE_CODES = Object.freeze({
   '4412': 'UNTRUSTED_ORIGIN',
   '4413': 'FRAME_TOO_LARGE',
   '4415': 'UNSUPPORTED_DATA',
-  '4422': 'CONTENT_REFUSED',
-  '4429': 'RATE_LIMITED'
+  '4422': 'CONTENT_REFUSED'
 })
 
 /** URL schemes a link or image may keep (`''`: a relative URL); anything else is dropped. */

@@ -29,8 +29,7 @@ export const DENIED_LABELS = Object.freeze({
   UNTRUSTED_ORIGIN: 'Refused: the server does not trust pages at this address',
   FRAME_TOO_LARGE: 'Disconnected: a change was too large for the server',
   UNSUPPORTED_DATA: 'Disconnected: the server could not read a message from this editor',
-  CONTENT_REFUSED: 'Disconnected: the server refused a change (nested too deeply or too large)',
-  RATE_LIMITED: 'Disconnected: too many changes too fast'
+  CONTENT_REFUSED: 'Disconnected: the server refused a change (nested too deeply or too large)'
 })
 
 /** What a synced editor says while the server cannot store the document's edits. */

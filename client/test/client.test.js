@@ -40,7 +40,7 @@ test('the server\'s read-only message turns synced into read-only', (t) => {
 
 test('every permanent close code ends in denied, named, with no further attempt', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] })
-  assert.deepEqual(DENIED_CODES, [4400, 4401, 4403, 4404, 4409, 4410, 4412, 4413, 4415, 4422, 4429])
+  assert.deepEqual(DENIED_CODES, [4400, 4401, 4403, 4404, 4409, 4410, 4412, 4413, 4415, 4422])
   for (const code of DENIED_CODES) {
     const { client, seen } = open(t)
     const details = []

@@ -33,7 +33,6 @@ class Sockets:
         (CloseCode.DOCUMENT_DELETED, "This document was deleted (4410)"),
         (CloseCode.CONTENT_REFUSED, "Disconnected: the server refused a change"),
         (CloseCode.NOT_AUTHENTICATED, "Not signed in: sign in to open this document (4401)"),
-        (CloseCode.RATE_LIMITED, "Disconnected: too many changes too fast (4429)"),
         (CloseCode.UNTRUSTED_ORIGIN, "the server does not trust pages at this address (4412)"),
     ],
 )
