@@ -149,6 +149,11 @@ class YClient(_Handle):
         """Insert ``text`` at ``index`` (at the end if beyond it); return the new length."""
         return int(self.driver.request("insert", name=self.name, index=index, text=text)["length"])
 
+    def insert_many(self, text: str, count: int) -> int:
+        """Append ``text`` ``count`` times in a burst, one update frame each; return the length."""
+        result = self.driver.request("insertMany", name=self.name, text=text, count=count)
+        return int(result["length"])
+
     def delete(self, index: int, length: int) -> int:
         """Delete ``length`` characters from ``index``; return the new length."""
         result = self.driver.request("delete", name=self.name, index=index, length=length)

@@ -1,4 +1,4 @@
-"""A real ASGI server process (daphne or uvicorn) serving ``tests.asgi``.
+"""A real ASGI server process (daphne, uvicorn, hypercorn or granian) serving ``tests.asgi``.
 
 Tests stop, kill and restart it.
 """
@@ -80,9 +80,27 @@ def uvicorn_command(port: int) -> list[str]:
     ]
 
 
+def hypercorn_command(port: int) -> list[str]:
+    """Run hypercorn (its websocket message limit is 16 MiB by default)."""
+    return [*("-m", "hypercorn", "-b", f"127.0.0.1:{port}"), "tests.asgi:application"]
+
+
+def granian_command(port: int) -> list[str]:
+    """Run granian, whose ``send`` returns a Rust future rather than a coroutine.
+
+    ``asginl``: ASGI without lifespan events, which Channels' router does not handle.
+    """
+    return [
+        *("-m", "granian", "--interface", "asginl", "--host", "127.0.0.1"),
+        *("--port", str(port), "tests.asgi:application"),
+    ]
+
+
 SERVERS = {
     "daphne": (daphne_command, "Listening on TCP address 127.0.0.1:{port}"),
     "uvicorn": (uvicorn_command, "Uvicorn running on http://127.0.0.1:{port}"),
+    "hypercorn": (hypercorn_command, "Running on http://127.0.0.1:{port}"),
+    "granian": (granian_command, "Listening at: http://127.0.0.1:{port}"),
 }
 """How to start each server, and the log line that says it is ready."""
 

@@ -85,6 +85,13 @@ const commands = {
     return { length: content.length }
   },
 
+  // `count` edits in a burst: one transaction (and so one update frame) per character.
+  insertMany ({ name, text, count }) {
+    const content = lookUp(clients, name).doc.getText('content')
+    for (let edit = 0; edit < count; edit++) content.insert(content.length, text)
+    return { length: content.length }
+  },
+
   delete ({ name, index, length }) {
     const content = lookUp(clients, name).doc.getText('content')
     content.delete(index, length)

@@ -1,0 +1,81 @@
+"""No stock client is stranded by sending fast: it is slowed down, never closed.
+
+y-websocket 3.x stops for good after a 44xx close, and pycrdt's provider sends back every
+update it receives; before, a 400-edit burst (or a pycrdt reader of two fast writers) got
+the connection closed with 4429 and the client never came back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from django.contrib.auth.models import User
+from pycrdt import Doc, Provider, Text
+from websockets.asyncio.client import connect
+
+from tests.e2e.node import Clients, session_cookie
+from tests.e2e.pycrdt_client import WebsocketChannel
+from tests.e2e.server import ServerProcess
+
+pytestmark = pytest.mark.e2e
+
+BURST = 400
+"""Edits in one burst: twice the default rate limit of 200 changes a second."""
+
+CONVERGE_TIMEOUT = 30.0
+
+
+@pytest.fixture(params=["uvicorn", "daphne"])
+def server_kind(request: pytest.FixtureRequest) -> str:
+    """uvicorn stops reading a slowed client's socket; daphne queues its frames."""
+    return str(request.param)
+
+
+def test_a_burst_of_400_edits_from_y_websocket_3_is_slowed_down_not_closed(
+    clients: Clients, server: ServerProcess, editor: User
+) -> None:
+    writer = clients.open("burst", editor)
+    watchers = [clients.open("burst", editor) for _ in range(2)]
+    assert writer.insert_many("x", BURST) == BURST
+    for watcher in watchers:
+        watcher.wait_text("x" * BURST, timeout=CONVERGE_TIMEOUT)
+    writer.insert(BURST, "!")  # the writer is still connected and heard
+    for client in (writer, *watchers):
+        client.wait(lambda snapshot: snapshot["text"] == "x" * BURST + "!", "the last edit")
+        assert client.inspect()["closeCodes"] == []
+    assert "closing connection" not in server.log_text()
+
+
+def test_a_pycrdt_provider_reading_two_fast_writers_stays_connected(
+    clients: Clients, server: ServerProcess, editor: User
+) -> None:
+    """It sends every update back (echoes), which cost nothing, and converges."""
+    writers = [clients.open("echo", editor) for _ in range(2)]
+    headers = {"Origin": server.origin, "Cookie": session_cookie(editor)}
+    expected = BURST // 2 * len(writers)
+
+    async def read() -> tuple[str, int, bool]:
+        doc: Doc = Doc()
+        text = doc.get("content", type=Text)
+        complete = asyncio.Event()
+        text.observe(lambda _event: complete.set() if len(text) >= expected else None)
+        path = "/ws/collab/echo"
+        async with connect(f"ws://127.0.0.1:{server.port}{path}", additional_headers=headers) as ws:
+            channel = WebsocketChannel(ws, path)
+            async with Provider(doc, channel):
+                for writer, letter in zip(writers, "ab", strict=True):
+                    await asyncio.to_thread(writer.insert_many, letter, BURST // 2)
+                await asyncio.wait_for(complete.wait(), CONVERGE_TIMEOUT)
+                text.insert(len(text), "!")  # its own edit reaches the writers
+                await asyncio.sleep(0.5)
+                return str(text), channel.sent, ws.close_code is None
+
+    text, sent, open_ = asyncio.run(read())
+    assert open_, "the server closed the pycrdt provider"
+    assert sorted(text[:-1]) == sorted("a" * (BURST // 2) + "b" * (BURST // 2))
+    assert sent > expected  # one echo per update received, at least
+    for writer in writers:
+        writer.wait_text(text, timeout=CONVERGE_TIMEOUT)
+        assert writer.inspect()["closeCodes"] == []
+    assert "closing connection" not in server.log_text()
