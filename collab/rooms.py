@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import multiprocessing
+import multiprocessing.util
+from collections.abc import Callable
 from functools import partial
 from weakref import WeakKeyDictionary
 
@@ -152,9 +155,21 @@ def get_registry() -> RoomRegistry:
     registry = _registries.get(loop)
     if registry is None:
         if not _registries:
-            atexit.register(store_pending_at_exit)
+            at_exit(store_pending_at_exit)
         registry = _registries[loop] = RoomRegistry()
     return registry
+
+
+def at_exit(func: Callable[[], None]) -> None:
+    """Run ``func`` when the process exits, in a server's worker processes too.
+
+    A worker started by :mod:`multiprocessing` (granian's) ends with ``os._exit``, which
+    skips :mod:`atexit`; it runs multiprocessing's own finalizers instead.
+    """
+    if multiprocessing.parent_process() is None:
+        atexit.register(func)
+    else:
+        multiprocessing.util.Finalize(None, func, exitpriority=0)
 
 
 def store_pending_at_exit() -> None:

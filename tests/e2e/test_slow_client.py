@@ -1,5 +1,5 @@
 """A client that stops reading holds up nobody else and is closed, on every server:
-uvicorn holds its sends back, daphne buffers them in Twisted."""
+uvicorn, hypercorn and granian hold its sends back, daphne buffers them in Twisted."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collab.close_codes import CloseCode
 from collab.protocol import EMPTY_STATE_VECTOR, encode_sync_step1
 from tests.e2e.node import Clients, session_cookie
 from tests.e2e.raw_client import RawClient
-from tests.e2e.server import ServerProcess
+from tests.e2e.server import SERVERS, ServerProcess
 from tests.e2e.waiting import wait_until
 from tests.stored import wait_until_stored
 
@@ -39,9 +39,9 @@ RSS_GROWTH_LIMIT = 64 * 1024 * 1024
 about 15 MB per second of it (100 KB answers at 150 requests per second)."""
 
 
-@pytest.fixture(params=["uvicorn", "daphne"])
+@pytest.fixture(params=sorted(SERVERS))
 def server_kind(request: pytest.FixtureRequest) -> str:
-    """Both servers: uvicorn holds sends back, daphne never does."""
+    """Every server: uvicorn, hypercorn and granian hold sends back, daphne never does."""
     return str(request.param)
 
 
