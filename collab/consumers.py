@@ -24,13 +24,14 @@ from collab.exceptions import CollabError, QuotaExceeded, is_pycrdt_panic
 from collab.identity import connection_user, current_user
 from collab.models import Document
 from collab.origins import check_origin
-from collab.outbox import Outbox, daphne_backlog, nothing_held
+from collab.outbox import Outbox
 from collab.permissions import Access, authorize, policy_access
 from collab.protocol import Message, QueryAwareness, SyncStep1, decode_message
 from collab.quotas import count_creation, open_counts, owner_of
 from collab.rate_limit import RateLimiter
 from collab.room import READ_ONLY_FRAME, Room
 from collab.rooms import get_registry
+from collab.server_socket import ServerSocket, server_socket
 from collab.tasks import background
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     room: Room | None = None
     _outbox: Outbox
     """What waits to be sent to the client (set up in ``__call__``)."""
+    _socket: ServerSocket
+    """What collab sees and steers of the server's socket (set up in ``__call__``)."""
     _closing: asyncio.Task[None] | None = None
     _refused = False
     _owner = ""
@@ -91,9 +94,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
-        self._outbox = Outbox(
-            send, conf.MAX_OUTBOX_BYTES, self._fell_behind, daphne_backlog(send) or nothing_held
-        )
+        self._socket = server_socket(send)
+        self._outbox = Outbox(send, conf.MAX_OUTBOX_BYTES, self._fell_behind, self._socket.backlog)
         try:
             while True:
                 await self.dispatch(await receive())
@@ -201,13 +203,21 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         not closed: it is slowed down, while it still receives what others send. Frames
         that change nothing (echoes of what the document holds, empty updates, presence
         already known) are not counted.
+
+        Its frames meanwhile wait in the server, then in TCP: servers stop reading a
+        socket whose frames are not asked for, and daphne, which reads on regardless, is
+        told to pause (:mod:`collab.server_socket`).
         """
         delay = self._limiter.take()
         if delay:
             logger.debug(
                 "collab: %r: over the rate limit, next frame read in %.2f s", self.key, delay
             )
-            await asyncio.sleep(delay)
+            self._socket.pause_reading()
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._socket.resume_reading()
 
     async def _give_to_room(self, message: Message) -> bool:
         """Hand ``message`` to the room; close with the code of whatever goes wrong.

@@ -13,7 +13,7 @@ frame.
 The bytes waiting are bounded: once more than the limit wait, the connection must be
 closed (the client resyncs when it connects again). daphne never makes ``send`` wait:
 it buffers what the client does not read in Twisted, so there those bytes are counted
-too (:func:`daphne_backlog`).
+too (:mod:`collab.server_socket`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
 from collab.tasks import background
@@ -34,11 +33,6 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 SEND_FAILURES = (OSError, ValueError, RuntimeError)
 """What ASGI servers raise for a send on a connection that is closing or gone."""
-
-
-def nothing_held() -> int:
-    """Bytes a server holds for a connection when collab cannot tell (none counted)."""
-    return 0
 
 
 class Outbox:
@@ -61,7 +55,7 @@ class Outbox:
         send: Send,
         limit: int,
         on_overflow: Callable[[], None],
-        held_by_server: Callable[[], int] = nothing_held,
+        held_by_server: Callable[[], int],
     ) -> None:
         """Send what :meth:`put` and :meth:`close` queue, in order, through ``send``.
 
@@ -153,28 +147,3 @@ class Outbox:
 
 def _dropped(exc: BaseException) -> None:
     logger.debug("collab: message for a closed connection dropped: %r", exc)
-
-
-def daphne_backlog(send: Send) -> Callable[[], int] | None:
-    """How to count the bytes daphne holds for a connection; None under other servers.
-
-    daphne's ``send`` never waits: it hands each frame to Twisted, which buffers what the
-    client does not read without limit, so an :class:`Outbox` never forms there. This
-    is the one place that relies on daphne's and Twisted's internals (daphne 4.2,
-    Twisted 26): daphne passes ``functools.partial(server.handle_reply, protocol)`` as
-    ``send``; the protocol's ``transport`` (or, under TLS, the transport it wraps) is a
-    Twisted ``FileDescriptor``, whose unsent bytes are ``dataBuffer[offset:]`` plus
-    ``_tempDataLen``. A ``send`` that does not look like that gives None, so servers
-    this does not recognise are left alone.
-
-    Returns:
-        A callable giving the bytes waiting in Twisted for this connection, or None.
-    """
-    protocol = send.args[0] if isinstance(send, partial) and send.args else None
-    transport = getattr(protocol, "transport", None)
-    while transport is not None and not hasattr(transport, "_tempDataLen"):
-        transport = getattr(transport, "transport", None)
-    if transport is None or not hasattr(transport, "dataBuffer"):
-        return None
-    buffered = transport
-    return lambda: len(buffered.dataBuffer) - buffered.offset + buffered._tempDataLen

@@ -12,7 +12,8 @@ from django.test import override_settings
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.consumers import DocumentConsumer
-from collab.outbox import Outbox, daphne_backlog
+from collab.outbox import Outbox
+from collab.server_socket import ServerSocket, server_socket
 
 
 class Server:
@@ -63,7 +64,9 @@ def connection_to(server: Server) -> DocumentConsumer:
     consumer = DocumentConsumer()
     consumer.key = "outbox"
     consumer.base_send = server.send
-    consumer._outbox = Outbox(server.send, conf.MAX_OUTBOX_BYTES, consumer._fell_behind)
+    consumer._outbox = Outbox(
+        server.send, conf.MAX_OUTBOX_BYTES, consumer._fell_behind, ServerSocket().backlog
+    )
     return consumer
 
 
@@ -182,6 +185,9 @@ async def test_frames_for_a_gone_connection_are_dropped_quietly() -> None:
 async def test_bytes_held_by_servers_other_than_daphne_are_not_counted() -> None:
     """Only daphne's send (a partial over a protocol with a Twisted transport) is read."""
     server = Server()
-    assert daphne_backlog(server.send) is None
-    assert daphne_backlog(functools.partial(Server.send, server)) is None
-    assert daphne_backlog(functools.partial(server.send)) is None
+    for send in (
+        server.send,
+        functools.partial(Server.send, server),
+        functools.partial(server.send),
+    ):
+        assert type(server_socket(send)) is ServerSocket

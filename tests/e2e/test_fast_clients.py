@@ -8,15 +8,18 @@ the connection closed with 4429 and the client never came back.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from django.contrib.auth.models import User
-from pycrdt import Doc, Provider, Text
+from pycrdt import Doc, Map, Provider, Text
 from websockets.asyncio.client import connect
 
+from collab.protocol import encode_update
 from tests.e2e.node import Clients, session_cookie
 from tests.e2e.pycrdt_client import WebsocketChannel
-from tests.e2e.server import ServerProcess
+from tests.e2e.raw_client import RawClient
+from tests.e2e.server import SERVERS, ServerProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -78,4 +81,71 @@ def test_a_pycrdt_provider_reading_two_fast_writers_stays_connected(
     for writer in writers:
         writer.wait_text(text, timeout=CONVERGE_TIMEOUT)
         assert writer.inspect()["closeCodes"] == []
+    assert "closing connection" not in server.log_text()
+
+
+FLOOD_SECONDS = 8.0
+"""How long the flooding client sends changes as fast as its socket takes them."""
+
+FLOOD_FRAME_CHARACTERS = 1000
+"""Characters each of its updates inserts (a frame of about 1 KB)."""
+
+FLOOD_FRAMES = 20_000
+"""Frames it has to send: 20 MB, far more than the socket buffers take."""
+
+FLOOD_GROWTH_LIMIT = 48 * 1024 * 1024
+"""What a slowed client may add to the server's resident memory."""
+
+
+def flood_frame() -> bytes:
+    """An update frame of a new client setting one map entry to :data:`FLOOD_FRAME_CHARACTERS`.
+
+    Entries of one key from many clients replace each other: the server's work per
+    frame stays flat, as it would not for thousands of concurrent inserts into a text.
+    """
+    doc: Doc = Doc()
+    doc.get("flood", type=Map)["entry"] = "f" * FLOOD_FRAME_CHARACTERS
+    return encode_update(doc.get_update())
+
+
+@pytest.mark.parametrize("server_kind", sorted(SERVERS))
+def test_a_client_sending_changes_nonstop_is_slowed_and_bounded(
+    clients: Clients, server: ServerProcess, editor: User
+) -> None:
+    """The server reads it at the rate limit and holds a bounded amount for it.
+
+    It is never closed; what it sends beyond the rate limit waits in the TCP buffers,
+    and its own send blocks or crawls at the rate limit (uvicorn, hypercorn and granian
+    stop reading a socket whose frames the application does not take; under daphne
+    collab pauses Twisted's reading).
+    """
+    watcher = clients.open("flood", editor)
+    frames = [flood_frame() for _ in range(FLOOD_FRAMES)]
+    headers = {"Origin": server.origin, "Cookie": session_cookie(editor)}
+    flooder = RawClient(server.port, "/ws/collab/flood", headers)
+    flooder.socket.settimeout(FLOOD_SECONDS / 4)
+    before = peak = server.resident_bytes
+    sent = 0
+    started = time.monotonic()
+    for frame in frames:
+        if time.monotonic() - started > FLOOD_SECONDS:
+            break
+        try:
+            flooder.send(frame)
+        except TimeoutError:
+            break  # the server stopped reading: the client's send blocks
+        sent += 1
+        if sent % 500 == 0:
+            peak = max(peak, server.resident_bytes)
+    blocked_after = time.monotonic() - started
+    for _ in range(int(FLOOD_SECONDS * 5)):
+        peak = max(peak, server.resident_bytes)
+        time.sleep(0.2)
+    flooder.close()
+    print(
+        f"{server.kind}: {sent} frames sent in {blocked_after:.1f} s; "
+        f"server grew {(peak - before) / 2**20:.1f} MiB"
+    )
+    assert peak - before < FLOOD_GROWTH_LIMIT, f"{(peak - before) / 2**20:.0f} MiB more"
+    assert watcher.inspect()["closeCodes"] == []
     assert "closing connection" not in server.log_text()
