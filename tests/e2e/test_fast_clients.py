@@ -29,9 +29,21 @@ BURST = 400
 CONVERGE_TIMEOUT = 30.0
 
 
-@pytest.fixture(params=["uvicorn", "daphne"])
+GRANIAN_DROPS_BURSTS = pytest.mark.xfail(
+    reason="granian 2.8 drops (1006) a y-websocket client that sends a burst of frames, "
+    "rate limit or not; the client reconnects and converges",
+    strict=True,
+)
+
+
+@pytest.fixture(
+    params=[
+        *sorted(set(SERVERS) - {"granian"}),
+        pytest.param("granian", marks=GRANIAN_DROPS_BURSTS),
+    ]
+)
 def server_kind(request: pytest.FixtureRequest) -> str:
-    """uvicorn stops reading a slowed client's socket; daphne queues its frames."""
+    """Every server: most stop reading a slowed client's socket; daphne is paused."""
     return str(request.param)
 
 
@@ -108,7 +120,6 @@ def flood_frame() -> bytes:
     return encode_update(doc.get_update())
 
 
-@pytest.mark.parametrize("server_kind", sorted(SERVERS))
 def test_a_client_sending_changes_nonstop_is_slowed_and_bounded(
     clients: Clients, server: ServerProcess, editor: User
 ) -> None:

@@ -4,7 +4,7 @@ Found by ``benchmarks/hostile_memory.py``: stock y-websocket clients send every 
 change they receive back to the server, one frame per change. A connection that sends
 presence updates of its own client id at just under the rate limit makes every stock
 client in the document send as many frames, plus its own edits: over the rate limit, so
-the server closes each of them with 4429, again after every reconnect.
+the server closed each of them with 4429 (no longer sent: a fast client is slowed down).
 """
 
 from __future__ import annotations
@@ -66,4 +66,4 @@ def test_a_readers_presence_flood_does_not_close_stock_clients(
     for victim in victims:
         snapshot = victim.inspect()
         assert snapshot["closeCodes"] == [], snapshot["closeCodes"]
-    assert "RATE_LIMITED" not in server.log_text()
+    assert "closing connection" not in server.log_text()
