@@ -89,6 +89,8 @@ def granian_command(port: int) -> list[str]:
     """Run granian, whose ``send`` returns a Rust future rather than a coroutine.
 
     ``asginl``: ASGI without lifespan events, which Channels' router does not handle.
+    Its main process logs that it listens before the worker accepts connections, so
+    readiness is the worker's start.
     """
     return [
         *("-m", "granian", "--interface", "asginl", "--host", "127.0.0.1"),
@@ -100,7 +102,7 @@ SERVERS = {
     "daphne": (daphne_command, "Listening on TCP address 127.0.0.1:{port}"),
     "uvicorn": (uvicorn_command, "Uvicorn running on http://127.0.0.1:{port}"),
     "hypercorn": (hypercorn_command, "Running on http://127.0.0.1:{port}"),
-    "granian": (granian_command, "Listening at: http://127.0.0.1:{port}"),
+    "granian": (granian_command, "Started worker-1"),
 }
 """How to start each server, and the log line that says it is ready."""
 

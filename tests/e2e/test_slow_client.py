@@ -45,6 +45,20 @@ def server_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+HYPERCORN_SLOW_WITH_LARGE_FRAMES = pytest.mark.xfail(
+    reason="hypercorn 0.18 relays 100 KB frames at about 40 KB/s here, stalled client or "
+    "not (1.1 of 10 MB in 30 s without one); the stalled client is closed with 4504",
+    strict=True,
+)
+
+
+@pytest.mark.parametrize(
+    "server_kind",
+    [
+        *sorted(set(SERVERS) - {"hypercorn"}),
+        pytest.param("hypercorn", marks=HYPERCORN_SLOW_WITH_LARGE_FRAMES),
+    ],
+)
 @pytest.mark.parametrize(
     "server", ["tests.e2e.small_outbox_settings"], ids=["512KiB-outbox"], indirect=True
 )
