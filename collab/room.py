@@ -38,8 +38,8 @@ from collab.protocol import (
     encode_awareness,
     encode_permission_denied,
     encode_sync_step1,
-    encode_sync_step2,
-    encode_update,
+    encode_sync_step2_frames,
+    encode_update_frames,
 )
 from collab.replica import PartlyApplied, Replica
 from collab.tasks import background, in_worker_thread
@@ -215,7 +215,9 @@ class Room:
             if isinstance(message, SyncUpdate | SyncStep2):
                 self._receive_update(peer, message.update)
             elif isinstance(message, SyncStep1):
-                peer.send_frame(encode_sync_step2(self.missing_for(message.state_vector)))
+                missing = self.missing_for(message.state_vector)
+                for frame in encode_sync_step2_frames(missing, conf.MAX_FRAME_BYTES):
+                    peer.send_frame(frame)
             elif isinstance(message, AwarenessUpdate):
                 await self._receive_awareness(peer, message)
             elif isinstance(message, QueryAwareness):
@@ -517,7 +519,8 @@ class Room:
 
         ``publish``: the change was made in this process, so other processes get it too.
         """
-        self._broadcast(encode_update(delta), exclude=exclude)
+        for frame in encode_update_frames(delta, conf.MAX_FRAME_BYTES):
+            self._broadcast(frame, exclude=exclude)
         if publish and self.relay is not None:
             self.relay.publish_update(delta)
         self._pending.append(delta)

@@ -83,8 +83,21 @@ def uvicorn_command(port: int) -> list[str]:
 SERVERS = {
     "daphne": (daphne_command, "Listening on TCP address 127.0.0.1:{port}"),
     "uvicorn": (uvicorn_command, "Uvicorn running on http://127.0.0.1:{port}"),
+    "daphne-defaults": (
+        lambda port: ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "tests.asgi:application"],
+        "Listening on TCP address 127.0.0.1:{port}",
+    ),
+    "uvicorn-defaults": (
+        lambda port: [
+            *("-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"),
+            "tests.asgi:application",
+        ],
+        "Uvicorn running on http://127.0.0.1:{port}",
+    ),
 }
-"""How to start each server, and the log line that says it is ready."""
+"""How to start each server, and the log line that says it is ready. The ``-defaults``
+kinds run the server with its own message limits, as ``runserver`` or a bare
+``uvicorn`` command would."""
 
 
 class ServerProcess(LocalEndpoint):
