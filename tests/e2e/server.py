@@ -61,9 +61,10 @@ class LocalEndpoint:
 
 
 def daphne_command(port: int) -> list[str]:
-    """Run daphne, the server Django users get with ``runserver``."""
+    """Run daphne, the server Django users get with ``runserver``, as the deployment guide
+    runs it: with a listen backlog for reconnect storms (Twisted's default is 50)."""
     return [
-        *("-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+        *("-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096"),
         *("--websocket-max-message-size", str(MAX_MESSAGE_BYTES)),
         *("--websocket-max-frame-size", str(MAX_MESSAGE_BYTES)),
         "tests.asgi:application",
