@@ -15,6 +15,7 @@ from tests.hostile_updates import (
     half_valid_update,
     nested_elements_update,
     text_in_two_updates,
+    update_with_parent,
 )
 
 LIMITS = {"max_depth": 128, "max_pending_bytes": 10_000}
@@ -103,6 +104,42 @@ def test_updates_waiting_for_ever_are_bounded() -> None:
             refused += 1
     assert replica.pending_bytes <= 100
     assert refused > 0
+
+
+def test_a_held_update_refused_once_its_parent_arrives_does_not_hide_the_arrival() -> None:
+    """Fuzz seed 4242: the update that released a held one was integrated, then the held
+    one's refusal escaped, and the room neither relayed nor stored what was integrated."""
+    parent = text_doc("hello")
+    replica = Replica(**LIMITS)
+    replica.integrate(update_with_parent(parent.client_id, 0))  # waits for (parent, 0)
+    delta, released = replica.integrate(parent.get_update())  # text: not a shared type
+    assert released is None
+    assert replica.pending_bytes == 0
+    peer: Doc = Doc()
+    peer.apply_update(delta or b"")
+    assert str(peer.get("content", type=Text)) == text_of(replica) == "hello"
+
+
+def test_a_stored_update_still_waiting_is_held_again_beyond_the_limit() -> None:
+    """Stored updates are held whatever their size; one released only to wait for
+    something else again must not be refused after what released it was integrated."""
+    first, second = Doc(client_id=1), Doc(client_id=2)
+    first.get("content", type=Text).insert(0, "a")
+    second.get("content", type=Text).insert(0, "b")
+    author = Doc(client_id=3)
+    author.apply_update(first.get_update())
+    author.apply_update(second.get_update())
+    state = author.get_state()
+    text = author.get("content", type=Text)
+    text.insert(1, "1")  # between "a" (first's) and "b" (second's): it needs both
+    replica = Replica(max_depth=128, max_pending_bytes=0)
+    replica.load([author.get_update(state)])
+    delta, released = replica.integrate(second.get_update())
+    assert delta is not None
+    assert released is None
+    assert replica.integrate(first.get_update()).released is not None
+    assert text_of(replica) == str(text) == "a1b"
+    assert replica.pending_bytes == 0
 
 
 def test_a_failure_after_integrating_reports_what_was_integrated() -> None:
