@@ -217,12 +217,25 @@ class _Admitting:
             if depth is None:  # leans on a run of this update not resolved yet
                 chain.append(self._find_position(run.ref_client, run.ref_clock))
                 continue
+            depth = self._landing_depth(run, depth)
             if run.kind is Kind.TYPE and depth + 1 > self.index.max_depth:
                 raise ContentRefused(
                     f"the update nests shared types over {self.index.max_depth} deep"
                 )
             self.depths[position] = depth
             chain.pop()
+
+    def _landing_depth(self, run: Run, named: int) -> int:
+        """The parent depth ``run`` gets, given the one it names (``named``).
+
+        Yjs and yrs skip the items they have, and put the rest of a run that starts
+        among them after the last one, in its parent, whatever the run names.
+        """
+        known = self.index.next_clock(run.client)
+        if run.clock >= known or run.kind is Kind.SKIP:
+            return named
+        found = self.index.lookup(run.client, min(run.clock + run.length, known) - 1)
+        return named if found is None else found[1]
 
     def _depth_from(self, run: Run) -> int | None:
         """The parent depth of ``run`` from what it refers to.
@@ -248,11 +261,17 @@ class _Admitting:
         raise ProtocolError("an item's parent is not a shared type")
 
     def _find(self, client: int, clock: int) -> tuple[Kind, int] | None:
-        """Kind and parent depth (or a resolution marker) of an id, in the update first."""
+        """Kind and parent depth (or a resolution marker) of an id, the document's first.
+
+        Yjs and yrs ignore what an update says about an item they have.
+        """
+        known = self.index.lookup(client, clock)
+        if known is not None:
+            return known
         position = self._find_position(client, clock)
         if position >= 0:
             return self.shape.runs[position].kind, self.depths[position]
-        return self.index.lookup(client, clock)
+        return None
 
     def _find_position(self, client: int, clock: int) -> int:
         """Position in the update of the run holding ``(client, clock)``, or -1."""

@@ -6,15 +6,18 @@ import gc
 import weakref
 
 import pytest
-from pycrdt import Doc, Text, TransactionEvent, XmlElement, XmlFragment
+from pycrdt import Doc, Text, TransactionEvent, XmlElement, XmlFragment, XmlText
 
 from collab.exceptions import ContentRefused, ProtocolError, ReplicaBroken
 from collab.replica import PartlyApplied, Replica
 from tests.hostile_updates import (
     deep_value_update,
+    element_struct,
     half_valid_update,
     nested_elements_update,
+    structs_update,
     text_in_two_updates,
+    text_struct,
     update_with_parent,
 )
 
@@ -63,6 +66,43 @@ def test_nesting_built_one_level_per_update_stops_at_the_limit() -> None:
     node.children.append(XmlElement("p"))
     with pytest.raises(ContentRefused):
         replica.integrate(doc.get_update(state))
+
+
+def nested_elements(author: int, depth: int) -> tuple[Doc, XmlElement]:
+    """A document of ``author``: elements ``depth`` deep, their ids 0 to depth - 1."""
+    doc: Doc = Doc(client_id=author)
+    node: XmlFragment | XmlElement = doc.get("prosemirror", type=XmlFragment)
+    for _ in range(depth):
+        node = node.children.append(XmlElement("p"))
+    assert isinstance(node, XmlElement)
+    return doc, node
+
+
+def test_what_an_update_says_about_known_items_does_not_count_for_depth() -> None:
+    """Yjs and yrs skip the items they have: an update re-sending the deepest element
+    as one at the root would otherwise nest its children past the limit."""
+    source, _ = nested_elements(5, 3)
+    replica = Replica(max_depth=4, max_pending_bytes=0)
+    replica.load([source.get_update()])
+    shallow_again = structs_update(
+        5, 2, element_struct(root="prosemirror"), element_struct(parent=(5, 2)),
+        element_struct(parent=(5, 3)),
+    )  # fmt: skip
+    with pytest.raises(ContentRefused):
+        replica.integrate(shallow_again)
+
+
+def test_the_new_end_of_a_partly_known_run_lies_where_yjs_puts_it() -> None:
+    """Yjs and yrs put the new end of a run after the last item they have, in its parent,
+    whatever parent the run names: elements next to it nest that deep."""
+    source, deepest = nested_elements(5, 2)
+    deepest.children.append(XmlText("abc"))  # id 2; its characters 3 to 5 lie 3 deep
+    replica = Replica(max_depth=4, max_pending_bytes=0)
+    replica.load([source.get_update()])
+    replica.integrate(structs_update(5, 4, text_struct("content", "XYZ")))  # only Z is new
+    chain = [element_struct(after=(5, 6))] + [element_struct(parent=(6, k)) for k in range(3)]
+    with pytest.raises(ContentRefused):
+        replica.integrate(structs_update(6, 0, *chain))
 
 
 def test_an_update_naming_text_as_a_parent_changes_nothing() -> None:
