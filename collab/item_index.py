@@ -167,7 +167,12 @@ class _Admitting:
             known = max(self.index.next_clock(client), self._update_end(client))
             if clock + length > known:
                 return Admission([], (client, known))
-        halves = [(run.client, half) for run in runs for half in run.halves]
+        halves = [
+            (run.client, half)
+            for run in runs
+            for half in run.halves
+            if half >= self.index.next_clock(run.client)  # known: what it says never counts
+        ]
         self._check_cuts(halves)
         additions = [
             (run.client, run.clock, run.clock + run.length, depth * _KINDS + run.kind)
@@ -177,9 +182,13 @@ class _Admitting:
         return Admission(additions, None, halves)
 
     def _check_cuts(self, halves: list[tuple[int, int]]) -> None:
-        """Refuse splits inside a character, of known items or of the update's own."""
+        """Refuse splits inside a character, of known items or of the update's own.
+
+        A run that starts among known items is split where the new ones start.
+        """
         own = set(halves)
         cuts = [cut for run in self.shape.runs for cut in run.cuts]
+        cuts += [(client, self.index.next_clock(client)) for client in self.by_client]
         for client, clock, length in self.shape.deletes:
             cuts += ((client, clock), (client, clock + length))
         for client, clock in cuts:

@@ -105,6 +105,29 @@ def test_the_new_end_of_a_partly_known_run_lies_where_yjs_puts_it() -> None:
         replica.integrate(structs_update(6, 0, *chain))
 
 
+def test_characters_an_update_claims_for_known_items_do_not_count() -> None:
+    """Fuzz seed 209435468: a hostile update re-sent known characters as halves of
+    emoji; then stock clients typing between them were refused with 4422."""
+    source = text_doc("ab")
+    replica = loaded(source.get_update())
+    replica.integrate(structs_update(source.client_id, 0, text_struct("content", "😀")))
+    peer: Doc = Doc()
+    peer.apply_update(source.get_update())
+    state = peer.get_state()
+    peer.get("content", type=Text).insert(1, "x")  # between (source, 0) and (source, 1)
+    replica.integrate(peer.get_update(state))
+    assert text_of(replica) == "axb"
+
+
+def test_a_run_whose_new_part_starts_inside_a_character_is_refused() -> None:
+    """Yjs would split the character (into two U+FFFD); pycrdt cannot hold half of one."""
+    source = text_doc("a")
+    replica = loaded(source.get_update())
+    with pytest.raises(ContentRefused):
+        replica.integrate(structs_update(source.client_id, 0, text_struct("content", "😀")))
+    assert text_of(replica) == "a"
+
+
 def test_an_update_naming_text_as_a_parent_changes_nothing() -> None:
     """pycrdt would integrate the first struct, then raise RuntimeError on the second."""
     source = text_doc("hello")
