@@ -112,14 +112,17 @@ def text_in_two_updates(first: str, then: str) -> tuple[bytes, bytes, int]:
 
 def structs_update(client: int, clock: int, *structs: bytes) -> bytes:
     """An update holding ``structs`` of ``client`` from ``clock`` on, deleting nothing."""
-    return (
-        write_var_uint(1)
-        + write_var_uint(len(structs))
-        + write_var_uint(client)
-        + write_var_uint(clock)
-        + b"".join(structs)
-        + write_var_uint(0)
-    )
+    return clients_update((client, clock, structs))
+
+
+def clients_update(*clients: tuple[int, int, tuple[bytes, ...]]) -> bytes:
+    """An update holding, per ``(client, clock, structs)``, the structs of that client
+    from that clock on; deleting nothing."""
+    parts = [write_var_uint(len(clients))]
+    for client, clock, structs in clients:
+        parts += (write_var_uint(len(structs)), write_var_uint(client), write_var_uint(clock))
+        parts += structs
+    return b"".join(parts) + write_var_uint(0)
 
 
 def element_struct(
@@ -138,6 +141,10 @@ def element_struct(
     return bytes((TYPE_CONTENT,)) + named + element
 
 
-def text_struct(root: str, text: str) -> bytes:
-    """A struct adding ``text`` to the start of root ``root``."""
+def text_struct(text: str, *, root: str = "", after: tuple[int, int] | None = None) -> bytes:
+    """A struct adding ``text``: at the start of root ``root``, or right after the item
+    with id ``after``."""
+    if after is not None:
+        origin = write_var_uint(after[0]) + write_var_uint(after[1])
+        return bytes((HAS_ORIGIN | STRING_CONTENT,)) + origin + _string(text)
     return bytes((STRING_CONTENT,)) + write_var_uint(1) + _string(root) + _string(text)

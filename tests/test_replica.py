@@ -11,6 +11,7 @@ from pycrdt import Doc, Text, TransactionEvent, XmlElement, XmlFragment, XmlText
 from collab.exceptions import ContentRefused, ProtocolError, ReplicaBroken
 from collab.replica import PartlyApplied, Replica
 from tests.hostile_updates import (
+    clients_update,
     deep_value_update,
     element_struct,
     half_valid_update,
@@ -99,7 +100,7 @@ def test_the_new_end_of_a_partly_known_run_lies_where_yjs_puts_it() -> None:
     deepest.children.append(XmlText("abc"))  # id 2; its characters 3 to 5 lie 3 deep
     replica = Replica(max_depth=4, max_pending_bytes=0)
     replica.load([source.get_update()])
-    replica.integrate(structs_update(5, 4, text_struct("content", "XYZ")))  # only Z is new
+    replica.integrate(structs_update(5, 4, text_struct("XYZ", root="content")))  # only Z is new
     chain = [element_struct(after=(5, 6))] + [element_struct(parent=(6, k)) for k in range(3)]
     with pytest.raises(ContentRefused):
         replica.integrate(structs_update(6, 0, *chain))
@@ -110,7 +111,7 @@ def test_characters_an_update_claims_for_known_items_do_not_count() -> None:
     emoji; then stock clients typing between them were refused with 4422."""
     source = text_doc("ab")
     replica = loaded(source.get_update())
-    replica.integrate(structs_update(source.client_id, 0, text_struct("content", "😀")))
+    replica.integrate(structs_update(source.client_id, 0, text_struct("😀", root="content")))
     peer: Doc = Doc()
     peer.apply_update(source.get_update())
     state = peer.get_state()
@@ -124,8 +125,39 @@ def test_a_run_whose_new_part_starts_inside_a_character_is_refused() -> None:
     source = text_doc("a")
     replica = loaded(source.get_update())
     with pytest.raises(ContentRefused):
-        replica.integrate(structs_update(source.client_id, 0, text_struct("content", "😀")))
+        replica.integrate(structs_update(source.client_id, 0, text_struct("😀", root="content")))
     assert text_of(replica) == "a"
+
+
+@pytest.mark.parametrize(
+    "clients",
+    [
+        pytest.param(
+            [(5, 0, (text_struct("a", after=(5, 1)), text_struct("b", root="content")))],
+            id="an item after a later one of its client",
+        ),
+        pytest.param(
+            [
+                (5, 0, (text_struct("a", after=(6, 0)), text_struct("c", root="content"))),
+                (6, 0, (text_struct("b", after=(5, 1)),)),
+            ],
+            id="items of two clients after each other",
+        ),
+    ],
+)
+def test_items_that_wait_for_each_other_are_refused(
+    clients: list[tuple[int, int, tuple[bytes, ...]]],
+) -> None:
+    """Yjs and yrs integrate a client's items in clock order, each once what it refers to
+    is there: pycrdt kept these pending for ever while the index counted them, and every
+    later item of those clients vanished (neither relayed nor stored)."""
+    replica = Replica(**LIMITS)
+    with pytest.raises(ProtocolError):
+        replica.integrate(clients_update(*clients))
+    author = Doc(client_id=5)
+    author.get("content", type=Text).insert(0, "later")
+    assert replica.integrate(author.get_update()).delta is not None
+    assert text_of(replica) == "later"
 
 
 def test_an_update_naming_text_as_a_parent_changes_nothing() -> None:
