@@ -268,7 +268,8 @@ class _Admitting:
         if run.clock >= known or run.kind is Kind.SKIP:
             return named
         found = self.index.lookup(run.client, min(run.clock + run.length, known) - 1)
-        return named if found is None else found[1]
+        assert found is not None, "the document has every clock before its next one"
+        return found[1]
 
     def _depth_from(self, run: Run) -> int:
         """The parent depth of ``run`` from what it refers to (which exists, resolved)."""
