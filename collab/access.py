@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
-from weakref import WeakKeyDictionary, WeakSet
+from weakref import WeakSet
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -29,7 +29,7 @@ from django.db import transaction
 from collab.close_codes import CloseCode
 from collab.permissions import Access
 from collab.relay import cross_process_layer
-from collab.tasks import background
+from collab.tasks import PerLoop, background
 
 if TYPE_CHECKING:
     from channels.layers import BaseChannelLayer
@@ -127,25 +127,17 @@ async def _leave_group(layer: BaseChannelLayer, channel: str) -> None:
         logger.warning("collab: leaving the access group failed: %r", exc)
 
 
-_processes: WeakKeyDictionary[asyncio.AbstractEventLoop, _Process] = WeakKeyDictionary()
-
-
-def _process() -> _Process:
-    loop = asyncio.get_running_loop()
-    process = _processes.get(loop)
-    if process is None:
-        process = _processes[loop] = _Process()
-    return process
+_processes = PerLoop(_Process)
 
 
 def watch(connection: Checked) -> None:
     """Check ``connection`` again whenever its user's or document's access may change."""
-    _process().add(connection)
+    _processes.get().add(connection)
 
 
 def unwatch(connection: Checked) -> None:
     """Stop checking ``connection`` (it closed)."""
-    _process().remove(connection)
+    _processes.get().remove(connection)
 
 
 def recheck(*, user: User | int | None = None, key: str | None = None) -> None:
@@ -201,7 +193,7 @@ async def _recheck_everywhere(user_ids: list[int] | None, key: str | None) -> No
     if layer is None:
         return
     message: dict[str, Any] = {"type": "collab.recheck", "users": user_ids, "key": key}
-    process = _processes.get(asyncio.get_running_loop())
+    process = _processes.existing()
     try:
         await layer.group_send(
             ACCESS_GROUP, {**message, "from": process.channel if process else ""}
@@ -212,7 +204,7 @@ async def _recheck_everywhere(user_ids: list[int] | None, key: str | None) -> No
 
 async def _recheck_here(user_ids: list[int] | None, key: str | None) -> None:
     """Check this process's matching connections again and apply what they may do now."""
-    process = _processes.get(asyncio.get_running_loop())
+    process = _processes.existing()
     if process is None:
         return
     users = None if user_ids is None else set(user_ids)

@@ -44,7 +44,7 @@ WHOLE_NUMBERS = (
     "CREATE_LIMIT",
 )
 
-NON_NEGATIVE_NUMBERS = ("ROOM_GRACE_PERIOD", "QUOTA_CLOSE_DELAY")
+NON_NEGATIVE_NUMBERS = ("ROOM_GRACE_PERIOD", "QUOTA_CLOSE_DELAY", "REFUSAL_DELAY")
 
 CLIENT_IDLE_TIMEOUT = 30
 """Seconds after which stock y-websocket clients drop a silent connection."""

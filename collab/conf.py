@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "CREATE_LIMIT": 200,
     "CREATE_PERIOD": 3600.0,
     "QUOTA_CLOSE_DELAY": 5.0,
+    "REFUSAL_DELAY": 5.0,
 }
 
 
@@ -196,6 +197,11 @@ class Settings:
     def QUOTA_CLOSE_DELAY(self) -> float:
         """Seconds a connection over a quota is held open before it is closed with 4409."""
         return float(self._get("QUOTA_CLOSE_DELAY"))
+
+    @property
+    def REFUSAL_DELAY(self) -> float:
+        """Most seconds a client refused lately waits before its next handshake is checked."""
+        return float(self._get("REFUSAL_DELAY"))
 
 
 conf = Settings()

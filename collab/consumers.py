@@ -29,6 +29,7 @@ from collab.permissions import Access, authorize, policy_access
 from collab.protocol import Message, QueryAwareness, SyncStep1, decode_message
 from collab.quotas import count_creation, open_counts, owner_of
 from collab.rate_limit import RateLimiter
+from collab.refusals import Client, client_of, refusals, worth_logging
 from collab.room import READ_ONLY_FRAME, Room
 from collab.rooms import get_registry
 from collab.server_socket import ServerSocket, server_socket
@@ -61,6 +62,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     """What collab sees and steers of the server's socket (set up in ``__call__``)."""
     _closing: asyncio.Task[None] | None = None
     _refused = False
+    _client: Client = ("", "", "")
+    """Who handshakes for which document, as refusals remember it."""
     _owner = ""
     """Whom the connection counts against (:func:`collab.quotas.owner_of`)."""
     _admitted = False
@@ -128,14 +131,18 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self._limiter = RateLimiter(conf.RATE_LIMIT_MESSAGES, conf.RATE_LIMIT_PERIOD)
         self._state_requests = RateLimiter(conf.STATE_REQUEST_LIMIT, conf.STATE_REQUEST_PERIOD)
         await self.accept()
+        self._client = client_of(self.scope, self.key)
         try:
+            if delay := refusals.get().delay(self._client):
+                await asyncio.sleep(delay)  # refused lately: it retries at once otherwise
             check_origin(self.scope)
             granted, document = await database_sync_to_async(self._authorize)()
             self.can_edit = granted is Access.EDIT
-            open_counts().admit(self._owner, self.key)
+            open_counts.get().admit(self._owner, self.key)
             self._admitted = True
             self.room = await get_registry().join(self.key, document.pk, self)
             access.watch(self)
+            refusals.get().admitted(self._client)
         except Exception as exc:
             await self._fail(exc)
 
@@ -317,8 +324,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         failure = None
         if code is CloseCode.SERVER_ERROR and isinstance(reason, BaseException):
             failure = reason.__cause__ or reason
+        level = logging.ERROR if code is CloseCode.SERVER_ERROR else logging.WARNING
+        if self.room is None:  # refused before it joined: remembered, and logged less often
+            if (count := refusals.get().refused(self._client)) > 1:
+                reason = f"{reason} (refused {count} times in a row)"
+            level = level if worth_logging(count) else logging.DEBUG
         logger.log(
-            logging.ERROR if code is CloseCode.SERVER_ERROR else logging.WARNING,
+            level,
             "collab: closing connection to %r (user %s) with %d %s: %s",
             self.key,
             self.user_id,
@@ -336,7 +348,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     async def _leave(self) -> None:
         if self._admitted:
             self._admitted = False
-            open_counts().release(self._owner, self.key)
+            open_counts.get().release(self._owner, self.key)
         room, self.room = self.room, None
         if room is not None:
             access.unwatch(self)

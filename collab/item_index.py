@@ -167,7 +167,12 @@ class _Admitting:
             known = max(self.index.next_clock(client), self._update_end(client))
             if clock + length > known:
                 return Admission([], (client, known))
-        halves = [(run.client, half) for run in runs for half in run.halves]
+        halves = [
+            (run.client, half)
+            for run in runs
+            for half in run.halves
+            if half >= self.index.next_clock(run.client)  # known: what it says never counts
+        ]
         self._check_cuts(halves)
         additions = [
             (run.client, run.clock, run.clock + run.length, depth * _KINDS + run.kind)
@@ -177,9 +182,13 @@ class _Admitting:
         return Admission(additions, None, halves)
 
     def _check_cuts(self, halves: list[tuple[int, int]]) -> None:
-        """Refuse splits inside a character, of known items or of the update's own."""
+        """Refuse splits inside a character, of known items or of the update's own.
+
+        A run that starts among known items is split where the new ones start.
+        """
         own = set(halves)
         cuts = [cut for run in self.shape.runs for cut in run.cuts]
+        cuts += [(client, self.index.next_clock(client)) for client in self.by_client]
         for client, clock, length in self.shape.deletes:
             cuts += ((client, clock), (client, clock + length))
         for client, clock in cuts:
@@ -198,25 +207,22 @@ class _Admitting:
         return last.clock + last.length
 
     def _resolve(self, start: int) -> None:
-        """Give run ``start`` (and every run it leans on) its parent depth, iteratively."""
+        """Give run ``start`` (and every run it must follow) its parent depth, iteratively."""
         chain = [start]
         while chain:
             position = chain[-1]
             run = self.shape.runs[position]
             self.depths[position] = _VISITING
-            for client, clock in run.needs[1:]:
+            for client, clock in run.needs:
                 if self._find(client, clock) is None:
                     self.missing = (client, clock)
                     return
-            if run.ref is Ref.NONE or run.ref is Ref.ROOT:
-                depth: int | None = 0
-            else:
-                depth = self._depth_from(run)
-                if self.missing is not None:
-                    return
-            if depth is None:  # leans on a run of this update not resolved yet
-                chain.append(self._find_position(run.ref_client, run.ref_clock))
+            before = self._unresolved_before(position)
+            if before >= 0:
+                chain.append(before)
                 continue
+            named = 0 if run.ref is Ref.NONE or run.ref is Ref.ROOT else self._depth_from(run)
+            depth = self._landing_depth(run, named)
             if run.kind is Kind.TYPE and depth + 1 > self.index.max_depth:
                 raise ContentRefused(
                     f"the update nests shared types over {self.index.max_depth} deep"
@@ -224,21 +230,52 @@ class _Admitting:
             self.depths[position] = depth
             chain.pop()
 
-    def _depth_from(self, run: Run) -> int | None:
-        """The parent depth of ``run`` from what it refers to.
+    def _unresolved_before(self, position: int) -> int:
+        """A run of the update not resolved yet that must come before the one at ``position``.
 
-        None if that is a run of this update not resolved yet, or missing (then
-        ``self.missing`` says which).
+        Yjs and yrs integrate each client's runs in clock order, and a run only once
+        what it refers to is there: runs that wait for each other stay pending for ever.
+
+        Returns:
+            Its position, or -1 if there is none.
+
+        Raises:
+            ProtocolError: Runs of the update wait for each other.
         """
+        run = self.shape.runs[position]
+        client_positions = self.by_client[run.client]
+        previous = bisect_right(self.starts[run.client], run.clock) - 2
+        before = [client_positions[previous]] if previous >= 0 else []
+        before += [
+            self._find_position(client, clock)
+            for client, clock in run.needs
+            if self.index.lookup(client, clock) is None
+        ]
+        for other in before:
+            if self.depths[other] == _VISITING:
+                raise ProtocolError("items of the update refer to each other in a circle")
+            if self.depths[other] == _UNRESOLVED:
+                return other
+        return -1
+
+    def _landing_depth(self, run: Run, named: int) -> int:
+        """The parent depth ``run`` gets, given the one it names (``named``).
+
+        Yjs and yrs skip the items they have, and put the rest of a run that starts
+        among them after the last one, in its parent, whatever the run names.
+        """
+        known = self.index.next_clock(run.client)
+        if run.clock >= known or run.kind is Kind.SKIP:
+            return named
+        found = self.index.lookup(run.client, min(run.clock + run.length, known) - 1)
+        assert found is not None, "the document has every clock before its next one"
+        return found[1]
+
+    def _depth_from(self, run: Run) -> int:
+        """The parent depth of ``run`` from what it refers to (which exists, resolved)."""
         found = self._find(run.ref_client, run.ref_clock)
-        if found is None:
-            self.missing = (run.ref_client, run.ref_clock)
-            return None
+        assert found is not None, "a run is resolved once what it needs exists"
         kind, depth = found
-        if depth == _VISITING:
-            raise ProtocolError("items of the update refer to each other in a circle")
-        if depth == _UNRESOLVED:
-            return None
         if run.ref is Ref.NEIGHBOUR:
             return depth
         if kind is Kind.TYPE:
@@ -248,11 +285,17 @@ class _Admitting:
         raise ProtocolError("an item's parent is not a shared type")
 
     def _find(self, client: int, clock: int) -> tuple[Kind, int] | None:
-        """Kind and parent depth (or a resolution marker) of an id, in the update first."""
+        """Kind and parent depth (or a resolution marker) of an id, the document's first.
+
+        Yjs and yrs ignore what an update says about an item they have.
+        """
+        known = self.index.lookup(client, clock)
+        if known is not None:
+            return known
         position = self._find_position(client, clock)
         if position >= 0:
             return self.shape.runs[position].kind, self.depths[position]
-        return self.index.lookup(client, clock)
+        return None
 
     def _find_position(self, client: int, clock: int) -> int:
         """Position in the update of the run holding ``(client, clock)``, or -1."""

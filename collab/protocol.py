@@ -31,6 +31,7 @@ from pycrdt import (
 
 from collab.exceptions import ProtocolError
 from collab.update_format import read_state_vector
+from collab.update_split import split_update
 
 MAX_VAR_UINT = 2**53
 """lib0 refuses integers beyond JavaScript's safe range (``Number.MAX_SAFE_INTEGER``); so do we."""
@@ -293,6 +294,29 @@ def encode_update(update: bytes) -> bytes:
         # The frame of almost every edit: its length fits the one byte after the header.
         return SYNC_UPDATE_HEADER + bytes((len(update),)) + update
     return create_update_message(update)
+
+
+FRAME_HEADER_BYTES = 16
+"""More than a sync frame's header takes: message types and the payload's length."""
+
+
+def encode_sync_step2_frames(update: bytes, max_frame_bytes: int) -> list[bytes]:
+    """``update`` as a sync step 2, after sync updates with what does not fit in one frame.
+
+    Each frame stays within ``max_frame_bytes`` (see :mod:`collab.update_split`), so a
+    large document reaches a new client also through a server that caps message sizes.
+    The step 2 comes last: clients count as synced when it arrives, and by then they
+    have everything.
+    """
+    *first, last = split_update(update, max_frame_bytes - FRAME_HEADER_BYTES)
+    return [*map(encode_update, first), encode_sync_step2(last)]
+
+
+def encode_update_frames(update: bytes, max_frame_bytes: int) -> list[bytes]:
+    """``update`` as sync update frames of at most ``max_frame_bytes`` each."""
+    return [
+        encode_update(part) for part in split_update(update, max_frame_bytes - FRAME_HEADER_BYTES)
+    ]
 
 
 def encode_awareness(payload: bytes) -> bytes:

@@ -9,17 +9,16 @@ shared (Redis, Memcached, the database), and per process with the local-memory c
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
 
 from django.core.cache import cache
 
 from collab.conf import conf
 from collab.exceptions import QuotaExceeded
+from collab.tasks import PerLoop
 
 if TYPE_CHECKING:
     from collab.permissions import User
@@ -66,16 +65,8 @@ class OpenCounts:
             del self._documents[owner]
 
 
-_counts: WeakKeyDictionary[asyncio.AbstractEventLoop, OpenCounts] = WeakKeyDictionary()
-
-
-def open_counts() -> OpenCounts:
-    """The counts of the running event loop (one per server process)."""
-    loop = asyncio.get_running_loop()
-    counts = _counts.get(loop)
-    if counts is None:
-        counts = _counts[loop] = OpenCounts()
-    return counts
+open_counts = PerLoop(OpenCounts)
+"""The counts of the running event loop (one per server process)."""
 
 
 def count_creation(owner: str) -> None:

@@ -24,7 +24,13 @@ from typing import Any, NamedTuple
 
 from pycrdt import Doc, Subscription, TransactionEvent, merge_updates, write_var_uint
 
-from collab.exceptions import ContentRefused, ReplicaBroken, UpdateRejected, is_pycrdt_panic
+from collab.exceptions import (
+    ContentRefused,
+    ProtocolError,
+    ReplicaBroken,
+    UpdateRejected,
+    is_pycrdt_panic,
+)
 from collab.item_index import Admission, ItemIndex
 from collab.protocol import EMPTY_STATE_VECTOR, EMPTY_UPDATE
 from collab.update_format import UpdateShape, read_state_vector, read_update
@@ -119,6 +125,10 @@ class Replica:
         shape = read_update(update, self.max_depth)
         admission, missing = self._judge(shape, reserved)
         if missing is not None:
+            if self.pending_bytes + len(update) > self.max_pending_bytes:
+                raise ContentRefused(
+                    f"over {self.max_pending_bytes} bytes of updates wait for missing updates"
+                )
             self._hold(_Waiting(update, reserved), missing)
             return Integration(None, None)
         delta = self._apply(update, admission)
@@ -256,18 +266,17 @@ class Replica:
         return None
 
     def _hold(self, held: _Waiting, missing: tuple[int, int]) -> None:
-        if self.pending_bytes + len(held.update) > self.max_pending_bytes:
-            raise ContentRefused(
-                f"over {self.max_pending_bytes} bytes of updates wait for missing updates"
-            )
         self._waiting.setdefault(missing, []).append(held)
         self.pending_bytes += len(held.update)
 
     def _release_ready(self, shape: UpdateShape) -> list[bytes | None]:
         """Integrate held updates whose missing item has arrived, until none is ready.
 
-        A held update pycrdt refuses now is dropped, and what one integrated before
-        failing is kept: what is released must all reach the room, whatever the others do.
+        A held update refused now (by the checks, once what it waited for shows what
+        its parents are, or by pycrdt) is dropped, and what one integrated before failing
+        is kept: the update that released them is integrated already, so what is released
+        must all reach the room, whatever the others do. One still waiting is held again,
+        whatever the limit (it was counted already, and :meth:`load` may exceed it).
         """
         deltas: list[bytes | None] = []
         if not self._waiting:
@@ -284,7 +293,10 @@ class Replica:
                 for held in self._waiting.pop(key):
                     self.pending_bytes -= len(held.update)
                     shape = read_update(held.update, self.max_depth)
-                    admission, missing = self._judge(shape, held.reserved)
+                    try:
+                        admission, missing = self._judge(shape, held.reserved)
+                    except (ProtocolError, ContentRefused):
+                        continue  # nothing of it was integrated
                     if missing is not None:
                         self._hold(held, missing)
                         continue

@@ -38,8 +38,8 @@ from collab.protocol import (
     encode_awareness,
     encode_permission_denied,
     encode_sync_step1,
-    encode_sync_step2,
-    encode_update,
+    encode_sync_step2_frames,
+    encode_update_frames,
 )
 from collab.replica import PartlyApplied, Replica
 from collab.tasks import background, in_worker_thread
@@ -222,7 +222,9 @@ class Room:
             if isinstance(message, AwarenessUpdate):
                 return await self._receive_awareness(peer, message)
             if isinstance(message, SyncStep1):
-                peer.send_frame(encode_sync_step2(self.missing_for(message.state_vector)))
+                missing = self.missing_for(message.state_vector)
+                for frame in encode_sync_step2_frames(missing, conf.MAX_FRAME_BYTES):
+                    peer.send_frame(frame)
             elif isinstance(message, QueryAwareness):
                 peer.send_frame(self._awareness_frame())
             elif isinstance(message, PermissionDenied):
@@ -525,7 +527,8 @@ class Room:
 
         ``publish``: the change was made in this process, so other processes get it too.
         """
-        self._broadcast(encode_update(delta), exclude=exclude)
+        for frame in encode_update_frames(delta, conf.MAX_FRAME_BYTES):
+            self._broadcast(frame, exclude=exclude)
         if publish and self.relay is not None:
             self.relay.publish_update(delta)
         self._pending.append(delta)

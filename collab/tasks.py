@@ -6,7 +6,8 @@ import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, Generic, ParamSpec, TypeVar, cast
+from weakref import WeakKeyDictionary
 
 from channels.db import database_sync_to_async
 
@@ -15,6 +16,26 @@ P = ParamSpec("P")
 
 _DATABASE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collab-database")
 """The one thread where rooms use the database (one connection, kept per CONN_MAX_AGE)."""
+
+
+class PerLoop(Generic[T]):
+    """One ``T`` per event loop (one per server process), made by ``factory`` on first use."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._instances: WeakKeyDictionary[asyncio.AbstractEventLoop, T] = WeakKeyDictionary()
+
+    def get(self) -> T:
+        """The running loop's instance, made now if it has none."""
+        loop = asyncio.get_running_loop()
+        instance = self._instances.get(loop)
+        if instance is None:
+            instance = self._instances[loop] = self._factory()
+        return instance
+
+    def existing(self) -> T | None:
+        """The running loop's instance, if one was made."""
+        return self._instances.get(asyncio.get_running_loop())
 
 
 def background(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:

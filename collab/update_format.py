@@ -82,8 +82,10 @@ class UpdateShape:
 _GC, _DELETED, _JSON, _BINARY, _STRING, _EMBED, _FORMAT, _TYPE, _ANY, _DOC, _SKIP = range(11)
 """Content references of Yjs structs (the low five bits of an item's info byte)."""
 
-_HAS_ORIGIN = 0x80
-_HAS_RIGHT_ORIGIN = 0x40
+STRING_CONTENT = _STRING
+"""The content reference of a string item, in the low bits of its info byte."""
+HAS_ORIGIN = 0x80
+HAS_RIGHT_ORIGIN = 0x40
 _HAS_PARENT_SUB = 0x20
 _CONTENT_BITS = 0x1F
 
@@ -149,6 +151,52 @@ def read_update(update: bytes, max_depth: int) -> UpdateShape:
     return shape
 
 
+class Span(NamedTuple):
+    """Where one struct of an update lies, for cutting the update into smaller ones."""
+
+    clock: int
+    length: int
+    start: int
+    """Offset of its first byte in the update."""
+    end: int
+    """Offset just after its last byte."""
+    text_start: int | None
+    """Offset of its string content, for a string item (the one kind Yjs squashes into
+    items of any size, so the one that may need cutting itself)."""
+
+
+def read_spans(update: bytes) -> tuple[list[tuple[int, list[Span]]], int]:
+    """Where each struct of a valid update lies, per client, and where its delete set starts.
+
+    For updates the server encoded itself (nothing is checked beyond the format).
+
+    Raises:
+        ProtocolError: The update is not a valid Yjs update.
+    """
+    reader = _Reader(update)
+    clients = []
+    for _ in range(reader.var_uint()):
+        count = reader.var_uint()
+        client = reader.var_uint()
+        clock = reader.var_uint()
+        spans = []
+        for _ in range(count):
+            start = reader.pos
+            reader.text_start = None
+            run = reader.struct(client, clock, MAX_SAFE_INTEGER)
+            spans.append(Span(clock, run.length, start, reader.pos, reader.text_start))
+            clock += run.length
+        clients.append((client, spans))
+    return clients, reader.pos
+
+
+def read_var_uint(data: bytes, position: int) -> tuple[int, int]:
+    """The lib0 unsigned integer at ``position`` in ``data``, and the position after it."""
+    reader = _Reader(data)
+    reader.pos = position
+    return reader.var_uint(), reader.pos
+
+
 def read_state_vector(state_vector: bytes) -> dict[int, int]:
     """Read a Yjs state vector: each client's next clock.
 
@@ -168,11 +216,13 @@ def read_state_vector(state_vector: bytes) -> dict[int, int]:
 class _Reader:
     """Bounds-checked lib0 decoding of one update."""
 
-    __slots__ = ("data", "pos")
+    __slots__ = ("data", "pos", "text_start")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
+        self.text_start: int | None = None
+        """Where the last string item's content started (see :func:`read_spans`)."""
 
     def struct(self, client: int, clock: int, max_depth: int) -> Run:
         info = self.byte()
@@ -183,10 +233,10 @@ class _Reader:
             return Run(client, clock, self.length(), Kind.SKIP, Ref.NONE)
         needs: list[tuple[int, int]] = []
         cuts: list[tuple[int, int]] = []
-        if info & _HAS_ORIGIN:
+        if info & HAS_ORIGIN:
             needs.append((self.var_uint(), self.var_uint()))
             cuts.append((needs[-1][0], needs[-1][1] + 1))
-        if info & _HAS_RIGHT_ORIGIN:
+        if info & HAS_RIGHT_ORIGIN:
             needs.append((self.var_uint(), self.var_uint()))
             cuts.append(needs[-1])
         if needs:
@@ -197,9 +247,10 @@ class _Reader:
         else:
             ref, ref_client, ref_clock = Ref.PARENT, self.var_uint(), self.var_uint()
             needs.append((ref_client, ref_clock))
-        if not info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN) and info & _HAS_PARENT_SUB:
+        if not info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) and info & _HAS_PARENT_SUB:
             self.string()  # the map key
         if content == _STRING:
+            self.text_start = self.pos
             length, halves = self.text(clock)
             return Run(client, clock, length, Kind.CONTENT, ref, ref_client, ref_clock,
                        tuple(needs), tuple(cuts), halves)  # fmt: skip

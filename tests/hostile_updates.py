@@ -8,6 +8,9 @@ ANY_ARRAY = 117
 ANY_NULL = 126
 STRING_CONTENT = 4
 ANY_CONTENT = 8
+TYPE_CONTENT = 7
+XML_ELEMENT = 3
+HAS_ORIGIN = 0x80
 
 
 def _string(value: str) -> bytes:
@@ -105,3 +108,43 @@ def text_in_two_updates(first: str, then: str) -> tuple[bytes, bytes, int]:
     state = author.get_state()
     text.insert(len(first), then)
     return before, author.get_update(state), author.client_id
+
+
+def structs_update(client: int, clock: int, *structs: bytes) -> bytes:
+    """An update holding ``structs`` of ``client`` from ``clock`` on, deleting nothing."""
+    return clients_update((client, clock, structs))
+
+
+def clients_update(*clients: tuple[int, int, tuple[bytes, ...]]) -> bytes:
+    """An update holding, per ``(client, clock, structs)``, the structs of that client
+    from that clock on; deleting nothing."""
+    parts = [write_var_uint(len(clients))]
+    for client, clock, structs in clients:
+        parts += (write_var_uint(len(structs)), write_var_uint(client), write_var_uint(clock))
+        parts += structs
+    return b"".join(parts) + write_var_uint(0)
+
+
+def element_struct(
+    *, root: str = "", parent: tuple[int, int] | None = None, after: tuple[int, int] | None = None
+) -> bytes:
+    """A struct adding an XML element ``<p>``: in root ``root``, in the element with id
+    ``parent``, or right after the item with id ``after``."""
+    element = write_var_uint(XML_ELEMENT) + _string("p")
+    if after is not None:
+        origin = write_var_uint(after[0]) + write_var_uint(after[1])
+        return bytes((HAS_ORIGIN | TYPE_CONTENT,)) + origin + element
+    if parent is not None:
+        named = write_var_uint(0) + write_var_uint(parent[0]) + write_var_uint(parent[1])
+    else:
+        named = write_var_uint(1) + _string(root)
+    return bytes((TYPE_CONTENT,)) + named + element
+
+
+def text_struct(text: str, *, root: str = "", after: tuple[int, int] | None = None) -> bytes:
+    """A struct adding ``text``: at the start of root ``root``, or right after the item
+    with id ``after``."""
+    if after is not None:
+        origin = write_var_uint(after[0]) + write_var_uint(after[1])
+        return bytes((HAS_ORIGIN | STRING_CONTENT,)) + origin + _string(text)
+    return bytes((STRING_CONTENT,)) + write_var_uint(1) + _string(root) + _string(text)

@@ -75,6 +75,9 @@ CHANNEL_LAYERS = {
 COLLAB = {
     "FLUSH_INTERVAL": 0.05,
     "ROOM_GRACE_PERIOD": 0.2,
+    # Tests refuse the same client many times in a row; tests/test_refusals.py and
+    # tests/e2e/test_refusals.py turn the delay on.
+    "REFUSAL_DELAY": 0,
 }
 
 LOGGING = {

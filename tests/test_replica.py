@@ -6,15 +6,20 @@ import gc
 import weakref
 
 import pytest
-from pycrdt import Doc, Text, TransactionEvent, XmlElement, XmlFragment
+from pycrdt import Doc, Text, TransactionEvent, XmlElement, XmlFragment, XmlText
 
 from collab.exceptions import ContentRefused, ProtocolError, ReplicaBroken
 from collab.replica import PartlyApplied, Replica
 from tests.hostile_updates import (
+    clients_update,
     deep_value_update,
+    element_struct,
     half_valid_update,
     nested_elements_update,
+    structs_update,
     text_in_two_updates,
+    text_struct,
+    update_with_parent,
 )
 
 LIMITS = {"max_depth": 128, "max_pending_bytes": 10_000}
@@ -64,6 +69,97 @@ def test_nesting_built_one_level_per_update_stops_at_the_limit() -> None:
         replica.integrate(doc.get_update(state))
 
 
+def nested_elements(author: int, depth: int) -> tuple[Doc, XmlElement]:
+    """A document of ``author``: elements ``depth`` deep, their ids 0 to depth - 1."""
+    doc: Doc = Doc(client_id=author)
+    node: XmlFragment | XmlElement = doc.get("prosemirror", type=XmlFragment)
+    for _ in range(depth):
+        node = node.children.append(XmlElement("p"))
+    assert isinstance(node, XmlElement)
+    return doc, node
+
+
+def test_what_an_update_says_about_known_items_does_not_count_for_depth() -> None:
+    """Yjs and yrs skip the items they have: an update re-sending the deepest element
+    as one at the root would otherwise nest its children past the limit."""
+    source, _ = nested_elements(5, 3)
+    replica = Replica(max_depth=4, max_pending_bytes=0)
+    replica.load([source.get_update()])
+    shallow_again = structs_update(
+        5, 2, element_struct(root="prosemirror"), element_struct(parent=(5, 2)),
+        element_struct(parent=(5, 3)),
+    )  # fmt: skip
+    with pytest.raises(ContentRefused):
+        replica.integrate(shallow_again)
+
+
+def test_the_new_end_of_a_partly_known_run_lies_where_yjs_puts_it() -> None:
+    """Yjs and yrs put the new end of a run after the last item they have, in its parent,
+    whatever parent the run names: elements next to it nest that deep."""
+    source, deepest = nested_elements(5, 2)
+    deepest.children.append(XmlText("abc"))  # id 2; its characters 3 to 5 lie 3 deep
+    replica = Replica(max_depth=4, max_pending_bytes=0)
+    replica.load([source.get_update()])
+    replica.integrate(structs_update(5, 4, text_struct("XYZ", root="content")))  # only Z is new
+    chain = [element_struct(after=(5, 6))] + [element_struct(parent=(6, k)) for k in range(3)]
+    with pytest.raises(ContentRefused):
+        replica.integrate(structs_update(6, 0, *chain))
+
+
+def test_characters_an_update_claims_for_known_items_do_not_count() -> None:
+    """Fuzz seed 209435468: a hostile update re-sent known characters as halves of
+    emoji; then stock clients typing between them were refused with 4422."""
+    source = text_doc("ab")
+    replica = loaded(source.get_update())
+    replica.integrate(structs_update(source.client_id, 0, text_struct("😀", root="content")))
+    peer: Doc = Doc()
+    peer.apply_update(source.get_update())
+    state = peer.get_state()
+    peer.get("content", type=Text).insert(1, "x")  # between (source, 0) and (source, 1)
+    replica.integrate(peer.get_update(state))
+    assert text_of(replica) == "axb"
+
+
+def test_a_run_whose_new_part_starts_inside_a_character_is_refused() -> None:
+    """Yjs would split the character (into two U+FFFD); pycrdt cannot hold half of one."""
+    source = text_doc("a")
+    replica = loaded(source.get_update())
+    with pytest.raises(ContentRefused):
+        replica.integrate(structs_update(source.client_id, 0, text_struct("😀", root="content")))
+    assert text_of(replica) == "a"
+
+
+@pytest.mark.parametrize(
+    "clients",
+    [
+        pytest.param(
+            [(5, 0, (text_struct("a", after=(5, 1)), text_struct("b", root="content")))],
+            id="an item after a later one of its client",
+        ),
+        pytest.param(
+            [
+                (5, 0, (text_struct("a", after=(6, 0)), text_struct("c", root="content"))),
+                (6, 0, (text_struct("b", after=(5, 1)),)),
+            ],
+            id="items of two clients after each other",
+        ),
+    ],
+)
+def test_items_that_wait_for_each_other_are_refused(
+    clients: list[tuple[int, int, tuple[bytes, ...]]],
+) -> None:
+    """Yjs and yrs integrate a client's items in clock order, each once what it refers to
+    is there: pycrdt kept these pending for ever while the index counted them, and every
+    later item of those clients vanished (neither relayed nor stored)."""
+    replica = Replica(**LIMITS)
+    with pytest.raises(ProtocolError):
+        replica.integrate(clients_update(*clients))
+    author = Doc(client_id=5)
+    author.get("content", type=Text).insert(0, "later")
+    assert replica.integrate(author.get_update()).delta is not None
+    assert text_of(replica) == "later"
+
+
 def test_an_update_naming_text_as_a_parent_changes_nothing() -> None:
     """pycrdt would integrate the first struct, then raise RuntimeError on the second."""
     source = text_doc("hello")
@@ -103,6 +199,42 @@ def test_updates_waiting_for_ever_are_bounded() -> None:
             refused += 1
     assert replica.pending_bytes <= 100
     assert refused > 0
+
+
+def test_a_held_update_refused_once_its_parent_arrives_does_not_hide_the_arrival() -> None:
+    """Fuzz seed 4242: the update that released a held one was integrated, then the held
+    one's refusal escaped, and the room neither relayed nor stored what was integrated."""
+    parent = text_doc("hello")
+    replica = Replica(**LIMITS)
+    replica.integrate(update_with_parent(parent.client_id, 0))  # waits for (parent, 0)
+    delta, released = replica.integrate(parent.get_update())  # text: not a shared type
+    assert released is None
+    assert replica.pending_bytes == 0
+    peer: Doc = Doc()
+    peer.apply_update(delta or b"")
+    assert str(peer.get("content", type=Text)) == text_of(replica) == "hello"
+
+
+def test_a_stored_update_still_waiting_is_held_again_beyond_the_limit() -> None:
+    """Stored updates are held whatever their size; one released only to wait for
+    something else again must not be refused after what released it was integrated."""
+    first, second = Doc(client_id=1), Doc(client_id=2)
+    first.get("content", type=Text).insert(0, "a")
+    second.get("content", type=Text).insert(0, "b")
+    author = Doc(client_id=3)
+    author.apply_update(first.get_update())
+    author.apply_update(second.get_update())
+    state = author.get_state()
+    text = author.get("content", type=Text)
+    text.insert(1, "1")  # between "a" (first's) and "b" (second's): it needs both
+    replica = Replica(max_depth=128, max_pending_bytes=0)
+    replica.load([author.get_update(state)])
+    delta, released = replica.integrate(second.get_update())
+    assert delta is not None
+    assert released is None
+    assert replica.integrate(first.get_update()).released is not None
+    assert text_of(replica) == str(text) == "a1b"
+    assert replica.pending_bytes == 0
 
 
 def test_a_failure_after_integrating_reports_what_was_integrated() -> None:

@@ -61,9 +61,10 @@ class LocalEndpoint:
 
 
 def daphne_command(port: int) -> list[str]:
-    """Run daphne, the server Django users get with ``runserver``."""
+    """Run daphne, the server Django users get with ``runserver``, as the deployment guide
+    runs it: with a listen backlog for reconnect storms (Twisted's default is 50)."""
     return [
-        *("-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+        *("-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096"),
         *("--websocket-max-message-size", str(MAX_MESSAGE_BYTES)),
         *("--websocket-max-frame-size", str(MAX_MESSAGE_BYTES)),
         "tests.asgi:application",
@@ -103,8 +104,24 @@ SERVERS = {
     "uvicorn": (uvicorn_command, "Uvicorn running on http://127.0.0.1:{port}"),
     "hypercorn": (hypercorn_command, "Running on http://127.0.0.1:{port}"),
     "granian": (granian_command, "Started worker-1"),
+    "daphne-defaults": (
+        lambda port: ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "tests.asgi:application"],
+        "Listening on TCP address 127.0.0.1:{port}",
+    ),
+    "uvicorn-defaults": (
+        lambda port: [
+            *("-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"),
+            "tests.asgi:application",
+        ],
+        "Uvicorn running on http://127.0.0.1:{port}",
+    ),
 }
-"""How to start each server, and the log line that says it is ready."""
+"""How to start each server, and the log line that says it is ready. The ``-defaults``
+kinds run the server with its own message limits, as ``runserver`` or a bare
+``uvicorn`` command would."""
+
+ASGI_SERVERS = ("daphne", "granian", "hypercorn", "uvicorn")
+"""Every ASGI server collab supports, as run in the tests."""
 
 
 class ServerProcess(LocalEndpoint):

@@ -19,7 +19,7 @@ from collab.protocol import encode_update
 from tests.e2e.node import Clients, session_cookie
 from tests.e2e.pycrdt_client import WebsocketChannel
 from tests.e2e.raw_client import RawClient
-from tests.e2e.server import SERVERS, ServerProcess
+from tests.e2e.server import ASGI_SERVERS, ServerProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ GRANIAN_DROPS_BURSTS = pytest.mark.xfail(
 
 @pytest.fixture(
     params=[
-        *sorted(set(SERVERS) - {"granian"}),
+        *sorted(set(ASGI_SERVERS) - {"granian"}),
         pytest.param("granian", marks=GRANIAN_DROPS_BURSTS),
     ]
 )

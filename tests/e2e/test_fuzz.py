@@ -233,7 +233,7 @@ def test_mutated_frames_break_nothing(
     )
     failures = check_run(result, server.log_text())
     if server.running:
-        failures += check_after_leaving(server, document, connection, result)
+        failures += check_after_leaving(server, document, connection, result, artifacts)
     else:
         failures.insert(0, f"the server process died (exit status {server.exit_status})")
 
@@ -273,13 +273,22 @@ def check_left(server: ServerProcess, document: Document, when: str) -> list[str
 
 
 def check_after_leaving(
-    server: ServerProcess, document: Document, connection: dict[str, Any], result: dict[str, Any]
+    server: ServerProcess,
+    document: Document,
+    connection: dict[str, Any],
+    result: dict[str, Any],
+    artifacts: Path,
 ) -> list[str]:
-    """Once everyone left: no room, no presence row; stored and fresh views match the watchers."""
+    """Once everyone left: no room, no presence row; stored and fresh views match the watchers.
+
+    The stored updates go to ``artifacts`` (``stored-updates.json``, base64), to replay.
+    """
     failures = check_left(server, document, "after the run")
     reference = result["watchers"][0]["summary"]
     log = server.log_path.with_suffix(".summaries.log")
-    stored = run_node({"mode": "summarise", "updates": stored_updates(DOCUMENT)}, log, 120)
+    updates = stored_updates(DOCUMENT)
+    (artifacts / "stored-updates.json").write_text(json.dumps(updates))
+    stored = run_node({"mode": "summarise", "updates": updates}, log, 120)
     if "error" in stored or not same_document(stored["summary"], reference):
         failures.append(
             f"the stored document differs from the watchers: {stored.get('error', '')}\n    "

@@ -3,6 +3,8 @@ codes, and an unmatched path leaves no traceback in the server's log."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -54,3 +56,21 @@ def test_an_unmatched_path_is_refused_without_a_traceback(server: ServerProcess)
     assert "Traceback" not in log
     for path in UNMATCHED:
         assert f"collab: no websocket route for {path[:100]!r}; closing with 4404" in log
+
+
+WATCH = 6.0
+"""Seconds during which a refused client's handshakes are counted."""
+
+
+@pytest.mark.parametrize("server", ["tests.e2e.refusal_settings"], indirect=True)
+def test_a_refused_stock_client_is_slowed_down(
+    clients: Clients, outsider: User, server: ServerProcess
+) -> None:
+    retrying = clients.open("private", outsider, library="y-websocket-2", wait=False)
+    time.sleep(WATCH)
+    handshakes = retrying.inspect()["closeCodes"]
+    print(f"{len(handshakes)} handshakes in {WATCH} s")
+    assert set(handshakes) == {CloseCode.FORBIDDEN}
+    assert len(handshakes) <= 5  # at 0, 0.5, 1.5, 3.5 s… instead of every 100 ms
+    warnings = server.log_path.read_text().count("WARNING  collab: closing connection")
+    assert warnings <= 3

@@ -72,6 +72,7 @@ def log_out(server: ServerProcess, cookie: str) -> None:
 
     with pytest.raises(urllib.error.HTTPError) as redirect:
         urllib.request.build_opener(NoRedirect).open(request)
+    redirect.value.close()  # it holds the response and its socket
     assert redirect.value.code == 302, redirect.value
     assert redirect.value.headers["Clear-Site-Data"] == '"storage"'
 

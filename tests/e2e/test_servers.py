@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.e2e.node import Clients
-from tests.e2e.server import ROOT, SERVERS, ServerProcess
+from tests.e2e.server import ASGI_SERVERS, ROOT, ServerProcess
 from tests.stored import wait_until_stored
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ def assert_no_collab_traceback(server: ServerProcess) -> None:
     assert f'File "{ROOT / "collab"}' not in server.log_text()
 
 
-@pytest.fixture(params=sorted(SERVERS))
+@pytest.fixture(params=ASGI_SERVERS)
 def server_kind(request: pytest.FixtureRequest) -> str:
     """Every server."""
     return str(request.param)

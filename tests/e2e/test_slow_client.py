@@ -12,7 +12,7 @@ from collab.close_codes import CloseCode
 from collab.protocol import EMPTY_STATE_VECTOR, encode_sync_step1
 from tests.e2e.node import Clients, session_cookie
 from tests.e2e.raw_client import RawClient
-from tests.e2e.server import SERVERS, ServerProcess
+from tests.e2e.server import ASGI_SERVERS, ServerProcess
 from tests.e2e.waiting import wait_until
 from tests.stored import wait_until_stored
 
@@ -39,7 +39,7 @@ RSS_GROWTH_LIMIT = 64 * 1024 * 1024
 about 15 MB per second of it (100 KB answers at 150 requests per second)."""
 
 
-@pytest.fixture(params=sorted(SERVERS))
+@pytest.fixture(params=ASGI_SERVERS)
 def server_kind(request: pytest.FixtureRequest) -> str:
     """Every server: uvicorn, hypercorn and granian hold sends back, daphne never does."""
     return str(request.param)
@@ -55,7 +55,7 @@ HYPERCORN_SLOW_WITH_LARGE_FRAMES = pytest.mark.xfail(
 @pytest.mark.parametrize(
     "server_kind",
     [
-        *sorted(set(SERVERS) - {"hypercorn"}),
+        *sorted(set(ASGI_SERVERS) - {"hypercorn"}),
         pytest.param("hypercorn", marks=HYPERCORN_SLOW_WITH_LARGE_FRAMES),
     ],
 )

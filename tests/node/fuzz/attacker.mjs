@@ -1,6 +1,7 @@
 // A raw websocket that sends one hostile frame at a time and learns whether the server
 // dealt with it: each frame is followed by a sync step 1 (the probe), and the frame is
-// done when the server's step 2 answer arrives or the socket closes.
+// done when the server's step 2 answer arrives or the socket closes. A sync step 1 is its
+// own probe: the server answers only the latest of the step 1s over its budget.
 
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -60,15 +61,17 @@ export class Attacker {
   }
 
   /**
-   * Send `frame`, then the probe; resolve to `{ closeCode, answered }` once the server
-   * answered the probe (closeCode null), closed the socket, or `answerTimeout` passed
-   * (answered false, closeCode null: the server stopped answering).
+   * Send `frame`, then the probe unless `frame` is a sync step 1; resolve to
+   * `{ closeCode, answered }` once the server answered (closeCode null), closed the
+   * socket, or `answerTimeout` passed (answered false, closeCode null: the server
+   * stopped answering).
    */
   send (frame) {
     const sync = readSyncFrame(frame)
-    const expected = this.answers + 1 + (sync !== null && sync.subtype === 0 ? 1 : 0)
+    const expected = this.answers + 1
     this.socket.send(frame)
-    if (this.open) this.socket.send(step1Frame(Y.encodeStateVector(this.mirror)))
+    const probed = sync !== null && sync.subtype === 0
+    if (!probed && this.open) this.socket.send(step1Frame(Y.encodeStateVector(this.mirror)))
     return new Promise((resolve) => {
       const settle = () => {
         if (this.closeCode !== null) return { closeCode: this.closeCode, answered: true }

@@ -9,9 +9,16 @@ import { defineRoots } from './edits.mjs'
 
 const PREVIEW_CHARS = 400
 
+/** Objects with their keys sorted: yrs keeps JSON objects in hash maps, so their key
+ * order changes whenever the server encodes them. */
+const sortedKeys = (key, value) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : value
+
 const jsonToken = (prefix, value) => {
   try {
-    return prefix + JSON.stringify(value)
+    return prefix + JSON.stringify(value, sortedKeys)
   } catch (error) {
     return `${prefix}<${error.name}>` // nested beyond JSON.stringify's stack
   }
