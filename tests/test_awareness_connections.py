@@ -110,7 +110,9 @@ async def test_frames_of_null_states_for_made_up_ids_keep_nothing(
         assert len(frame) < 1024 * 1024
         await flooder.send(frame)
     await flooder.send(encode_query_awareness())
-    assert states(await flooder.receive()) == {1: {"user": {"name": "W"}}}
+    # The answer goes out from the connection's sending task once the room has read all
+    # ten frames (seconds of work without a pause): the wait must outlast that.
+    assert states(await flooder.receive(timeout=30)) == {1: {"user": {"name": "W"}}}
     assert room.awareness.client_count == 1
     await watcher.communicator.receive_nothing(0.1)
     await flooder.disconnect()
