@@ -29,19 +29,7 @@ BURST = 400
 CONVERGE_TIMEOUT = 30.0
 
 
-GRANIAN_DROPS_BURSTS = pytest.mark.xfail(
-    reason="granian 2.8 drops (1006) a y-websocket client that sends a burst of frames, "
-    "rate limit or not; the client reconnects and converges",
-    strict=True,
-)
-
-
-@pytest.fixture(
-    params=[
-        *sorted(set(ASGI_SERVERS) - {"granian"}),
-        pytest.param("granian", marks=GRANIAN_DROPS_BURSTS),
-    ]
-)
+@pytest.fixture(params=ASGI_SERVERS)
 def server_kind(request: pytest.FixtureRequest) -> str:
     """Every server: most stop reading a slowed client's socket; daphne is paused."""
     return str(request.param)
