@@ -62,6 +62,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     """What collab sees and steers of the server's socket (set up in ``__call__``)."""
     _closing: asyncio.Task[None] | None = None
     _refused = False
+    _state_bytes: int | None = None
+    """While the room answers a sync step 1: the bytes of its answer so far."""
     _client: Client = ("", "", "")
     """Who handshakes for which document, as refusals remember it."""
     _owner = ""
@@ -236,6 +238,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             Whether the message changed the document or the presence states.
         """
         assert self.room is not None
+        if isinstance(message, SyncStep1):
+            self._state_bytes = 0
         try:
             return await self.room.receive(self, message)
         except Exception as exc:
@@ -244,6 +248,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             if not is_pycrdt_panic(exc):
                 raise
             await self._fail(exc)
+        finally:
+            self._state_bytes = None
         return False
 
     def _defer(self, request: StateRequest) -> None:
@@ -279,9 +285,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         The frame goes into this connection's outbox, which sends it in order from a
         task of its own, so a client that stops reading holds up nobody else. A
         connection the server already closed (a broadcast racing a disconnect or a
-        shutdown) drops the frame.
+        shutdown) drops the frame. The answer to a sync step 1 (the whole document, for a
+        new client) may wait on top of ``MAX_OUTBOX_BYTES``: a document larger than that
+        still reaches a client that reads.
         """
         self._last_sent = time.monotonic()
+        if self._state_bytes is not None:
+            self._state_bytes += len(frame)
+            self._outbox.limit = conf.MAX_OUTBOX_BYTES + self._state_bytes
         self._outbox.put(frame)
 
     def _fell_behind(self) -> None:
