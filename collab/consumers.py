@@ -100,7 +100,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.channel_layer = None
         self.base_send = send
         self._socket = server_socket(send)
-        self._outbox = Outbox(send, conf.MAX_OUTBOX_BYTES, self._fell_behind, self._socket.backlog)
+        self._outbox = Outbox(
+            send, conf.MAX_OUTBOX_BYTES, self._fell_behind, self._socket.backlog, self._not_sent
+        )
         try:
             while True:
                 await self.dispatch(await receive())
@@ -304,6 +306,17 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """
         reason = f"client not reading: over {conf.MAX_OUTBOX_BYTES} bytes waiting"
         self._closing = background(self._refuse(CloseCode.CLIENT_TOO_SLOW, reason))
+
+    def _not_sent(self, exc: BaseException) -> None:
+        """The server refused to send a frame for its size: close (4500) and say so.
+
+        The client missed that frame, so it must reconnect and resync.
+        """
+        reason = (
+            f"the server refused to send a frame: {exc} (its message limit must be at "
+            f"least MAX_FRAME_BYTES, {conf.MAX_FRAME_BYTES} bytes, plus 16)"
+        )
+        self._closing = background(self._refuse(CloseCode.SERVER_ERROR, reason))
 
     async def close_with(self, code: CloseCode) -> None:
         """Close this connection with ``code`` (the room's way to end it)."""

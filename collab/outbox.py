@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from collab.server_socket import refused_as_too_large
 from collab.tasks import background
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Outbox:
         "_closed",
         "_held_by_server",
         "_on_overflow",
+        "_on_refused",
         "_overflowed",
         "_send",
         "_size",
@@ -56,6 +58,7 @@ class Outbox:
         limit: int,
         on_overflow: Callable[[], None],
         held_by_server: Callable[[], int],
+        on_refused: Callable[[BaseException], None],
     ) -> None:
         """Send what :meth:`put` and :meth:`close` queue, in order, through ``send``.
 
@@ -65,11 +68,15 @@ class Outbox:
             on_overflow: Called once, when more than ``limit`` bytes wait: the
                 connection must be closed (:meth:`close_now`).
             held_by_server: Bytes the server itself buffers for the connection.
+            on_refused: Called when the server refused to send a frame for its size
+                (the connection stays open; what waited is dropped): the connection
+                must be closed, its client having missed that frame.
         """
         self._send = send
         self.limit = limit
         self._on_overflow = on_overflow
         self._held_by_server = held_by_server
+        self._on_refused = on_refused
         self._waiting: deque[dict[str, Any]] = deque()
         self._size = 0
         self._overflowed = False
@@ -138,9 +145,12 @@ class Outbox:
                 self._size -= len(message.get("bytes", b""))
                 await self._send(message)
         except SEND_FAILURES as exc:
-            _dropped(exc)
             self._waiting.clear()
             self._size = 0
+            if refused_as_too_large(exc):
+                self._on_refused(exc)
+            else:
+                _dropped(exc)
         finally:
             self._task = None
 

@@ -21,6 +21,15 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 """An ASGI ``send`` callable."""
 
 
+def refused_as_too_large(exc: BaseException) -> bool:
+    """Whether a failed send was refused for its size, the connection still being open.
+
+    daphne (autobahn) refuses a message over its ``--websocket_max_message_size`` with
+    ``PayloadExceededError``; the other servers send messages of any size.
+    """
+    return type(exc).__name__ == "PayloadExceededError"
+
+
 class ServerSocket:
     """A server's socket collab cannot see into (the server buffers boundedly itself)."""
 

@@ -7,6 +7,8 @@ import functools
 from collections.abc import Generator
 from typing import Any
 
+import pytest
+from autobahn.exception import PayloadExceededError
 from django.test import override_settings
 
 from collab.close_codes import CloseCode
@@ -65,7 +67,11 @@ def connection_to(server: Server) -> DocumentConsumer:
     consumer.key = "outbox"
     consumer.base_send = server.send
     consumer._outbox = Outbox(
-        server.send, conf.MAX_OUTBOX_BYTES, consumer._fell_behind, ServerSocket().backlog
+        server.send,
+        conf.MAX_OUTBOX_BYTES,
+        consumer._fell_behind,
+        ServerSocket().backlog,
+        consumer._not_sent,
     )
     return consumer
 
@@ -159,7 +165,7 @@ async def test_bytes_the_server_holds_count_against_the_limit() -> None:
     server = Server()
     held = 0
     overflowed: list[bool] = []
-    outbox = Outbox(server.send, 10, lambda: overflowed.append(True), lambda: held)
+    outbox = Outbox(server.send, 10, lambda: overflowed.append(True), lambda: held, print)
     outbox.put(b"12345")
     await settle()
     held = 6  # as daphne's Twisted buffer, once the client stops reading
@@ -191,3 +197,29 @@ async def test_bytes_held_by_servers_other_than_daphne_are_not_counted() -> None
         functools.partial(server.send),
     ):
         assert type(server_socket(send)) is ServerSocket
+
+
+async def test_a_frame_the_server_refuses_for_its_size_closes_with_4500_and_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = Server()
+    connection = connection_to(server)
+    connection.scope = {}
+    real_take = server.take
+
+    def take(message: dict[str, Any]) -> None:
+        if len(message.get("bytes", b"")) > 100:  # as daphne over its message limit
+            raise PayloadExceededError("message too big")
+        real_take(message)
+
+    server.take = take  # type: ignore[method-assign]
+    connection.send_frame(b"small")
+    connection.send_frame(bytes(200))
+    connection.send_frame(b"after")
+    await settle()
+    assert server.sent == [b"small"]
+    assert server.closed_with == CloseCode.SERVER_ERROR
+    assert any(
+        record.levelname == "ERROR" and "refused to send a frame" in record.getMessage()
+        for record in caplog.records
+    )
