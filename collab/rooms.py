@@ -10,7 +10,8 @@ from weakref import WeakKeyDictionary
 
 from collab.close_codes import CloseCode
 from collab.conf import conf
-from collab.relay import announce_deleted, connect_relay
+from collab.relay import Relay, announce_deleted
+from collab.relay_hub import RelayHub, cross_process_layer
 from collab.room import Peer, Room
 from collab.tasks import background
 
@@ -26,6 +27,7 @@ class RoomRegistry:
         self._unload_timers: dict[str, asyncio.Task[None]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}
         self._closing: dict[str, Room] = {}
+        self._hub: RelayHub | None = None
 
     def open_rooms(self) -> list[Room]:
         """Every room this registry holds, loaded, loading or unloading."""
@@ -119,13 +121,28 @@ class RoomRegistry:
             if unloading is not None:
                 await asyncio.shield(unloading)
             await room.load()
-            await connect_relay(room, on_close=partial(self.discard, room.key))
+            await self._connect_relay(room)
         except BaseException:
             if self._rooms.get(room.key) is room:
                 del self._rooms[room.key]
             raise
         finally:
             self._loads.pop(room.key, None)
+
+    async def _connect_relay(self, room: Room) -> None:
+        """Link ``room`` to the other processes if the configured layer spans processes.
+
+        The rooms of a process share one :class:`RelayHub`, started with the first and
+        stopped with the last. The in-memory layer lives inside one process, so rooms
+        then have no relay.
+        """
+        if self._hub is None or self._hub.stopped:
+            layer = cross_process_layer()
+            if layer is None:
+                return
+            self._hub = RelayHub(layer)
+        room.relay = Relay(room, self._hub, on_close=partial(self.discard, room.key))
+        await room.relay.start()
 
     async def _unload_later(self, room: Room) -> None:
         await asyncio.sleep(conf.ROOM_GRACE_PERIOD)

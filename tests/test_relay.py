@@ -1,6 +1,7 @@
 """Rooms of one document in different processes, linked through a real Redis layer.
 
-Each test builds two rooms with their own relays, as two server processes would have.
+Each test builds two rooms with relays on hubs of their own, as two server processes
+would have.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from collab.protocol import (
     encode_awareness_update,
     encode_update,
 )
-from collab.relay import FORGET_SENDER_AFTER, Relay, announce_deleted, group_name
+from collab.relay import Relay, announce_deleted
+from collab.relay_hub import FORGET_SENDER_AFTER, RelayHub, group_name
 from collab.room import Room
 from tests.ws import RecordingPeer, states_of
 
@@ -53,7 +55,7 @@ CLOSED: dict[int, list[CloseCode]] = {}
 
 
 async def open_room(key: str, layer: BaseChannelLayer) -> Room:
-    """A loaded room linked to the layer, as one server process would open it."""
+    """A loaded room linked to the layer through a hub of its own, as in its own process."""
     document, _ = await Document.objects.aget_or_create(key=key)
     room = Room(key, document.pk)
     await room.load()
@@ -62,9 +64,8 @@ async def open_room(key: str, layer: BaseChannelLayer) -> Room:
     async def record_close(code: CloseCode) -> None:
         closed.append(code)
 
-    room.relay = Relay(room, layer, record_close)
+    room.relay = Relay(room, RelayHub(layer), record_close)
     await room.relay.start()
-    assert room.relay.channel
     return room
 
 
@@ -191,14 +192,15 @@ async def test_presence_of_a_process_that_went_silent_is_removed(
     await eventually(lambda: last_states(watcher) == {5: {"name": "P"}})
 
     assert second.relay is not None
-    silenced = second.relay
+    silenced = second.relay._hub
     killed = time.monotonic()
 
-    async def killed_send(message: dict[str, Any]) -> None:
+    async def killed_send(target: str, message: dict[str, Any]) -> None:
         """The process is gone: nothing it would send arrives."""
 
-    monkeypatch.setattr(silenced, "_group_send", killed_send)
-    monkeypatch.setattr(silenced, "_send", lambda channel, message: killed_send(message))
+    monkeypatch.setattr(silenced, "group_send", killed_send)
+    monkeypatch.setattr(silenced, "send", killed_send)
+    monkeypatch.setattr(silenced, "stopped", True)  # its loops end: no more heartbeats
     await eventually(lambda: last_states(watcher) == {5: None}, within=4)
     assert time.monotonic() - killed <= (FORGET_SENDER_AFTER + 2) * 0.2 + 0.5
     assert first.awareness.client_count == 0
@@ -212,7 +214,7 @@ async def test_a_process_heard_only_through_presence_is_forgotten_too(
     watcher = RecordingPeer()
     await first.add_peer(watcher)
     payload = encode_awareness_update([AwarenessEntry(6, 1, {"name": "short-lived"})])
-    message = {"type": "collab.awareness", "seq": 0, "payload": payload}
+    message = {"type": "collab.awareness", "key": "shared", "room": 1, "seq": 0, "payload": payload}
     await layer.group_send(group_name("shared"), {**message, "from": "specific.gone!1"})
     await eventually(lambda: last_states(watcher) == {6: {"name": "short-lived"}})
     await eventually(lambda: last_states(watcher) == {6: None}, within=4)
@@ -248,15 +250,16 @@ class TimeoutOnCancelLayer(RedisChannelLayer):
             raise TimeoutError("network") from None
 
 
-async def test_a_stopped_relay_stops_even_if_the_layer_swallows_its_cancellation(
+async def test_a_stopped_hub_stops_even_if_the_layer_swallows_its_cancellation(
     redis_url: str,
 ) -> None:
     layer = TimeoutOnCancelLayer(hosts=[redis_url])
     room = await open_room("swallowed", layer)
-    relay = room.relay
-    assert relay is not None
+    assert room.relay is not None
+    hub = room.relay._hub
     await asyncio.sleep(0.1)  # the receive loop is waiting in the layer
-    await relay.stop()
-    await asyncio.sleep(1.5)  # longer than the relay's retry delay
-    assert all(task.done() for task in relay._tasks)
+    await room.relay.stop()  # the last relay of its hub: the hub stops
+    await asyncio.sleep(1.5)  # longer than the hub's retry delay
+    assert hub._tasks
+    assert all(task.done() for task in hub._tasks)
     await layer.flush()
