@@ -8,7 +8,6 @@ applied into the update log.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import os
@@ -598,10 +597,13 @@ class Room:
             )
 
     async def _record_presence(self) -> None:
-        """Keep this process's row of who is connected current while anyone is."""
+        """Write this process's row of who is connected whenever it changes.
+
+        The rows of all the process's documents are kept fresh by the room registry,
+        in one query (:func:`collab.store.refresh_presence`).
+        """
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._presence_changed.wait(), conf.PRESENCE_REFRESH)
+            await self._presence_changed.wait()
             self._presence_changed.clear()
             await asyncio.sleep(PRESENCE_DEBOUNCE)
             user_ids = [peer.user_id for peer in self._peers]

@@ -8,12 +8,13 @@ import logging
 from functools import partial
 from weakref import WeakKeyDictionary
 
+from collab import store
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.relay import Relay, announce_deleted
 from collab.relay_hub import RelayHub, cross_process_layer
-from collab.room import Peer, Room
-from collab.tasks import background
+from collab.room import PROCESS_ID, Peer, Room
+from collab.tasks import background, in_worker_thread
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class RoomRegistry:
         self._unloading: dict[str, asyncio.Task[None]] = {}
         self._closing: dict[str, Room] = {}
         self._hub: RelayHub | None = None
+        self._presence_refresh: asyncio.Task[None] | None = None
 
     def open_rooms(self) -> list[Room]:
         """Every room this registry holds, loaded, loading or unloading."""
@@ -54,6 +56,8 @@ class RoomRegistry:
         if room is None:
             room = self._rooms[key] = Room(key, document_id)
             self._loads[key] = background(self._load(room))
+            if self._presence_refresh is None:
+                self._presence_refresh = background(self._refresh_presence())
         load = self._loads.get(key)
         if load is not None:
             await asyncio.shield(load)
@@ -79,6 +83,7 @@ class RoomRegistry:
         self._rooms.clear()
         await asyncio.gather(*self._loads.values(), return_exceptions=True)
         await asyncio.gather(*(room.close() for room in rooms), *self._unloading.values())
+        self._stop_refreshing_if_empty()
 
     async def discard(self, key: str, code: CloseCode) -> None:
         """Close every connection to ``key`` with ``code`` and drop its room unsaved.
@@ -90,6 +95,7 @@ class RoomRegistry:
         if room is not None:
             await room.close_peers(code)
             await room.abandon()
+            self._stop_refreshing_if_empty()
 
     async def unload_now(self, key: str) -> None:
         """Store and unload the room of ``key`` at once if nobody is connected to it.
@@ -125,6 +131,7 @@ class RoomRegistry:
         except BaseException:
             if self._rooms.get(room.key) is room:
                 del self._rooms[room.key]
+                self._stop_refreshing_if_empty()
             raise
         finally:
             self._loads.pop(room.key, None)
@@ -158,6 +165,21 @@ class RoomRegistry:
         finally:
             self._unloading.pop(room.key, None)
             self._closing.pop(room.key, None)
+            self._stop_refreshing_if_empty()
+
+    async def _refresh_presence(self) -> None:
+        """Keep this process's rows of who is connected fresh: one query for all rooms."""
+        while True:
+            await asyncio.sleep(conf.PRESENCE_REFRESH)
+            try:
+                await in_worker_thread(store.refresh_presence)(PROCESS_ID)
+            except Exception:
+                logger.exception("collab: refreshing who is connected failed")
+
+    def _stop_refreshing_if_empty(self) -> None:
+        if self._presence_refresh is not None and not self._rooms and not self._closing:
+            self._presence_refresh.cancel()
+            self._presence_refresh = None
 
 
 _registries: WeakKeyDictionary[asyncio.AbstractEventLoop, RoomRegistry] = WeakKeyDictionary()
