@@ -18,6 +18,7 @@ layer's group expiry passed).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -75,6 +76,7 @@ class RelayHub:
         self.layer = layer
         self.channel = ""
         """This process's layer channel: the sender of everything its relays send."""
+        self._opened = asyncio.Event()
         self._relays: dict[str, Relay] = {}
         self._changed: set[Relay] = set()
         self._ids = itertools.count(1)
@@ -99,8 +101,10 @@ class RelayHub:
         self._relays[relay.key] = relay
         self._changed.add(relay)
         if not self._tasks:
-            await self._open_channel()
             self._tasks = [background(self._run())]
+        if not self.channel:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._opened.wait(), STOP_TIMEOUT)
         if self.channel:
             await self._join(group_name(relay.key))
 
@@ -157,6 +161,7 @@ class RelayHub:
         except Exception as exc:
             logger.warning("collab: creating a layer channel failed: %r", exc)
             return False
+        self._opened.set()
         return True
 
     async def _run(self) -> None:

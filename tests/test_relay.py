@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+import redis
 from channels.layers import BaseChannelLayer
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -263,3 +264,40 @@ async def test_a_stopped_hub_stops_even_if_the_layer_swallows_its_cancellation(
     assert hub._tasks
     assert all(task.done() for task in hub._tasks)
     await layer.flush()
+
+
+def commands_processed(redis_url: str) -> int:
+    """Commands the test Redis processed so far (its own INFO included)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return int(client.info("stats")["total_commands_processed"])
+    finally:
+        client.close()
+
+
+async def test_idle_documents_cost_no_layer_traffic(
+    layer: BaseChannelLayer, redis_url: str
+) -> None:
+    """Two processes with 40 documents open, idle: fewer Redis commands than documents.
+
+    With a channel, reader and heartbeat per document, each document cost at least one
+    command per heartbeat interval and process (160 a second here).
+    """
+    with override_settings(COLLAB={"REPAIR_INTERVAL": 0.5}):
+        hubs = [RelayHub(layer), RelayHub(layer)]
+        rooms = []
+        for hub in hubs:
+            for index in range(40):
+                document, _ = await Document.objects.aget_or_create(key=f"idle-{index}")
+                room = Room(document.key, document.pk)
+                await room.load()
+                room.relay = Relay(room, hub, CLOSED.setdefault(id(room), []).append)  # type: ignore[arg-type]
+                rooms.append(room)
+        await asyncio.gather(*(room.relay.start() for room in rooms if room.relay is not None))
+        await asyncio.sleep(3)  # first-contact sync exchanges settle
+        before = commands_processed(redis_url)
+        await asyncio.sleep(2)
+        per_second = (commands_processed(redis_url) - before) / 2
+        assert all(len(hub._tasks) == 2 for hub in hubs), "one reader and one heartbeat each"
+        await asyncio.gather(*(room.close() for room in rooms))
+    assert per_second < 2 * 40, f"{per_second} Redis commands/s"
