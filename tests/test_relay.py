@@ -301,3 +301,23 @@ async def test_idle_documents_cost_no_layer_traffic(
         assert all(len(hub._tasks) == 2 for hub in hubs), "one reader and one heartbeat each"
         await asyncio.gather(*(room.close() for room in rooms))
     assert per_second < 2 * 40, f"{per_second} Redis commands/s"
+
+
+async def test_rooms_recover_when_redis_forgets_everything(
+    two_rooms: tuple[Room, Room], redis_url: str
+) -> None:
+    """As after Redis restarts empty: groups, queues and subscriptions are gone."""
+    first, second = two_rooms
+    peer = RecordingPeer()
+    await first.add_peer(peer)
+    writer = Writer()
+    await first.receive(peer, decode_message(writer.type("before ")))
+    await eventually(lambda: text_of(second) == "before ")
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.flushall()
+        client.client_kill_filter(_type="pubsub")
+    finally:
+        client.close()
+    await first.receive(peer, decode_message(writer.type("after")))
+    await eventually(lambda: text_of(second) == "before after")
