@@ -57,6 +57,11 @@ CLOSED: dict[int, list[CloseCode]] = {}
 
 async def open_room(key: str, layer: BaseChannelLayer) -> Room:
     """A loaded room linked to the layer through a hub of its own, as in its own process."""
+    return await open_room_on(RelayHub(layer), key)
+
+
+async def open_room_on(hub: RelayHub, key: str) -> Room:
+    """A loaded room linked to the other processes through ``hub``."""
     document, _ = await Document.objects.aget_or_create(key=key)
     room = Room(key, document.pk)
     await room.load()
@@ -65,7 +70,7 @@ async def open_room(key: str, layer: BaseChannelLayer) -> Room:
     async def record_close(code: CloseCode) -> None:
         closed.append(code)
 
-    room.relay = Relay(room, RelayHub(layer), record_close)
+    room.relay = Relay(room, hub, record_close)
     await room.relay.start()
     return room
 
@@ -321,3 +326,36 @@ async def test_rooms_recover_when_redis_forgets_everything(
         client.close()
     await first.receive(peer, decode_message(writer.type("after")))
     await eventually(lambda: text_of(second) == "before after")
+
+
+async def test_a_room_opened_again_in_a_process_is_new_to_the_others(
+    layer: BaseChannelLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its numbers start again from 0, so they are told apart by the relay's id."""
+    with override_settings(COLLAB={"REPAIR_INTERVAL": 0.2, "FLUSH_INTERVAL": 0.05}):
+        far = await open_room("again", layer)
+        near = await open_room("again", layer)
+        assert near.relay is not None
+        hub = near.relay._hub
+        keeping_hub_open = await open_room_on(hub, "other")
+        peer, writer = RecordingPeer(), Writer()
+        await near.add_peer(peer)
+        for chunk in ("one ", "two ", "three "):
+            await near.receive(peer, decode_message(writer.type(chunk)))
+        await eventually(lambda: text_of(far) == "one two three ")
+        dropped: list[str] = []
+
+        async def lossy_group_send(key: str, message: dict[str, Any]) -> None:
+            dropped.append(message["type"])  # "left", then the reopened room's messages
+
+        monkeypatch.setattr(hub, "group_send", lossy_group_send)
+        await near.close()
+        again = await open_room_on(hub, "again")
+        await again.add_peer(peer)
+        await again.receive(peer, decode_message(Writer().type("<lost>")))
+        await eventually(lambda: "collab.update" in dropped)
+        monkeypatch.undo()
+        await again.receive(peer, decode_message(Writer().type("<kept>")))
+        await eventually(lambda: "<lost>" in text_of(far) and "<kept>" in text_of(far))
+        assert "collab.left" in dropped
+        await asyncio.gather(far.close(), again.close(), keeping_hub_open.close())
