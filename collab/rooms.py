@@ -29,7 +29,8 @@ class RoomRegistry:
         self._unloading: dict[str, asyncio.Task[None]] = {}
         self._closing: dict[str, Room] = {}
         self._hub: RelayHub | None = None
-        self._presence_refresh: asyncio.Task[None] | None = None
+        self._process_tasks: list[asyncio.Task[None]] = []
+        """Work for all rooms at once (keepalive, presence refresh), while any is open."""
 
     def open_rooms(self) -> list[Room]:
         """Every room this registry holds, loaded, loading or unloading."""
@@ -56,8 +57,11 @@ class RoomRegistry:
         if room is None:
             room = self._rooms[key] = Room(key, document_id)
             self._loads[key] = background(self._load(room))
-            if self._presence_refresh is None:
-                self._presence_refresh = background(self._refresh_presence())
+            if not self._process_tasks:
+                self._process_tasks = [
+                    background(self._keep_alive()),
+                    background(self._refresh_presence()),
+                ]
         load = self._loads.get(key)
         if load is not None:
             await asyncio.shield(load)
@@ -83,7 +87,7 @@ class RoomRegistry:
         self._rooms.clear()
         await asyncio.gather(*self._loads.values(), return_exceptions=True)
         await asyncio.gather(*(room.close() for room in rooms), *self._unloading.values())
-        self._stop_refreshing_if_empty()
+        self._stop_process_tasks_if_empty()
 
     async def discard(self, key: str, code: CloseCode) -> None:
         """Close every connection to ``key`` with ``code`` and drop its room unsaved.
@@ -95,7 +99,7 @@ class RoomRegistry:
         if room is not None:
             await room.close_peers(code)
             await room.abandon()
-            self._stop_refreshing_if_empty()
+            self._stop_process_tasks_if_empty()
 
     async def unload_now(self, key: str) -> None:
         """Store and unload the room of ``key`` at once if nobody is connected to it.
@@ -131,7 +135,7 @@ class RoomRegistry:
         except BaseException:
             if self._rooms.get(room.key) is room:
                 del self._rooms[room.key]
-                self._stop_refreshing_if_empty()
+                self._stop_process_tasks_if_empty()
             raise
         finally:
             self._loads.pop(room.key, None)
@@ -165,7 +169,19 @@ class RoomRegistry:
         finally:
             self._unloading.pop(room.key, None)
             self._closing.pop(room.key, None)
-            self._stop_refreshing_if_empty()
+            self._stop_process_tasks_if_empty()
+
+    async def _keep_alive(self) -> None:
+        """Keep every room's silent connections alive: one task, not one per room.
+
+        Every quarter of ``KEEPALIVE_INTERVAL``, connections sent nothing for three
+        quarters of it get a keepalive frame, so none waits longer than the interval.
+        """
+        while True:
+            beat = conf.KEEPALIVE_INTERVAL / 4
+            await asyncio.sleep(beat)
+            for room in list(self._rooms.values()):
+                room.keep_alive(silent_for=conf.KEEPALIVE_INTERVAL - beat)
 
     async def _refresh_presence(self) -> None:
         """Keep this process's rows of who is connected fresh: one query for all rooms."""
@@ -176,10 +192,11 @@ class RoomRegistry:
             except Exception:
                 logger.exception("collab: refreshing who is connected failed")
 
-    def _stop_refreshing_if_empty(self) -> None:
-        if self._presence_refresh is not None and not self._rooms and not self._closing:
-            self._presence_refresh.cancel()
-            self._presence_refresh = None
+    def _stop_process_tasks_if_empty(self) -> None:
+        if not self._rooms and not self._closing:
+            for task in self._process_tasks:
+                task.cancel()
+            self._process_tasks = []
 
 
 _registries: WeakKeyDictionary[asyncio.AbstractEventLoop, RoomRegistry] = WeakKeyDictionary()
