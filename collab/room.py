@@ -454,7 +454,7 @@ class Room:
         """Set (or clear, with ``None``) the server's own presence state in this document.
 
         It is sent to every connection, here and in other processes, under the client id
-        of the room's document, and renewed every ``KEEPALIVE_INTERVAL / 2`` seconds
+        of the room's document, and renewed every ``KEEPALIVE_INTERVAL / 4`` seconds
         while the room has connections, so that stock clients do not drop it.
         """
         await self._relay_awareness(self.awareness.set_state(SERVER, self.doc.client_id, state))
