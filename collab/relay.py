@@ -90,9 +90,9 @@ class Relay:
             while self._outbox:
                 batch, self._outbox = self._outbox, []
                 self.seq += 1
-                self._hub.changed(self)
                 update = batch[0] if len(batch) == 1 else merge_updates(*batch)
                 await self._group_send({"type": "collab.update", "update": update})
+                self._hub.changed(self)  # the next heartbeat reveals it if it was lost
         finally:
             self._sending = None
 

@@ -110,8 +110,9 @@ class RelayHub:
 
     async def detach(self, relay: Relay) -> None:
         """Stop receiving ``relay``'s document; stop the hub if it was the last one."""
-        if self._relays.get(relay.key) is relay:
-            del self._relays[relay.key]
+        if self._relays.get(relay.key) is not relay:
+            return  # a newer relay of the document took over its group
+        del self._relays[relay.key]
         self._changed.discard(relay)
         if self.channel:
             await self._leave(group_name(relay.key))
