@@ -212,6 +212,8 @@ class RelayHub:
                 logger.warning("collab: sending the heartbeat failed: %r", exc)
                 self._changed |= changed
             self._forget_silent_senders()
+            if self.stopped:
+                return  # the layer turned the cancellation into another error
             await asyncio.sleep(conf.REPAIR_INTERVAL)
 
     def _forget_silent_senders(self) -> None:
@@ -228,6 +230,8 @@ class RelayHub:
             try:
                 message = await self.layer.receive(self.channel)
             except Exception as exc:
+                if self.stopped:
+                    return  # the layer turned the cancellation into another error
                 logger.warning("collab: receiving from the channel layer failed: %r", exc)
                 await asyncio.sleep(RETRY_DELAY)
                 continue
