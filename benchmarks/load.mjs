@@ -5,7 +5,8 @@
 // Scenarios: "fanout" (latency and deliveries), "hold" (idle connections / open
 // documents and the server's RSS), "coldjoin" (time for a fresh client to receive a
 // large stored document), "victims" (clients editing while hostile_memory.py attacks;
-// driven by stdin lines). Every loop is bounded in count and time.
+// driven by stdin lines), "opendocs" (many documents held open and idle, until stdin
+// says "close"). Every loop is bounded in count and time.
 
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
@@ -275,7 +276,33 @@ async function victims ({ url, origin, cookie, key, seedChars, interval = 50, dr
   return { closed: true }
 }
 
-const scenarios = { fanout, hold, coldjoin, victims }
+// Open `count` documents `${keyPrefix}-0` ... on `url`, one client each, in waves of
+// `batch`; each client writes one character once synced. Prints {"ready": ...} once all
+// are open, then holds them, idle, until a stdin line says "close".
+async function opendocs ({ url, origin, keyPrefix, count, batch = 100, connectTimeout = 900 }) {
+  const clients = []
+  const started = performance.now()
+  const deadline = started + connectTimeout * 1000
+  for (let i = 0; i < count; i += batch) {
+    const wave = []
+    for (let j = i; j < Math.min(count, i + batch); j++) wave.push(openClient(url, origin, `${keyPrefix}-${j}`))
+    clients.push(...wave)
+    await waitUntil(() => wave.every((c) => c.provider.synced), Math.max(1, deadline - performance.now()), 'wave synced')
+    for (const client of wave) client.doc.getText('content').insert(0, 'x')
+  }
+  const connected = clients.filter((c) => c.provider.wsconnected).length
+  const connectSeconds = (performance.now() - started) / 1000
+  process.stdout.write(JSON.stringify({ ready: true, connected, connectSeconds }) + '\n')
+  for await (const command of createInterface({ input: process.stdin })) {
+    if (command === 'close') break
+  }
+  const stillConnected = clients.filter((c) => c.provider.wsconnected).length
+  const closes = clients.reduce((sum, c) => sum + c.closes, 0)
+  await closeAll(clients)
+  return { connected, stillConnected, closes, connectSeconds }
+}
+
+const scenarios = { fanout, hold, coldjoin, victims, opendocs }
 const spec = JSON.parse(process.argv[2])
 const timer = setTimeout(() => { console.error('scenario exceeded its time limit'); process.exit(3) }, (spec.limit ?? 600) * 1000)
 try {

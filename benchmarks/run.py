@@ -240,6 +240,90 @@ def fanout_spec(
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) process ``pid`` has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of process ``pid``."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) * 1024
+
+
+def redis_commands() -> int:
+    """Commands the benchmark's Redis has processed since it started (all its clients)."""
+    import redis
+
+    client = redis.Redis.from_url(collab_env(redis=True)["REDIS_URL"])
+    try:
+        return int(client.info("stats")["total_commands_processed"])
+    finally:
+        client.close()
+
+
+def hold_documents(
+    targets: list[Server], prefix: str, count: int, settle: float, window: float
+) -> Result:
+    """Open ``count`` documents on every server, then measure the servers while idle.
+
+    One ``load.mjs opendocs`` process per server opens the same documents there (one
+    client per document and server, one edit each); after ``settle`` seconds the CPU
+    time of each server and the commands Redis processed are read over ``window``
+    seconds.
+    """
+    before = [rss_bytes(t.pid) for t in targets]
+    holders = [
+        subprocess.Popen(
+            ["node", str(BENCH / "load.mjs"), json.dumps(spec)],
+            cwd=BENCH,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for spec in (
+            {
+                "scenario": "opendocs",
+                "url": target.url,
+                "origin": target.origin,
+                "keyPrefix": prefix,
+                "count": count,
+                "limit": 900 + settle + window,
+            }
+            for target in targets
+        )
+    ]
+    try:
+        opened = [json.loads(holder.stdout.readline() or "{}") for holder in holders]  # type: ignore[union-attr]
+        if not all(ready.get("ready") for ready in opened):
+            raise RuntimeError(f"opendocs did not get ready: {opened}")
+        time.sleep(settle)
+        cpu = [cpu_seconds(t.pid) for t in targets]
+        commands = redis_commands()
+        started = time.monotonic()
+        time.sleep(window)
+        elapsed = time.monotonic() - started
+        commands = redis_commands() - commands - 1  # less this reading's own INFO
+        cpu = [cpu_seconds(t.pid) - used for t, used in zip(targets, cpu, strict=True)]
+        after = [rss_bytes(t.pid) for t in targets]
+    finally:
+        closed = []
+        for holder in holders:
+            out, _ = holder.communicate("close\n", timeout=120)
+            closed.append(json.loads(out.strip().splitlines()[-1]) if out.strip() else {})
+    return {
+        "documents": count,
+        "connected": min(ready["connected"] for ready in opened),
+        "stillConnected": min(done.get("stillConnected", 0) for done in closed),
+        "connectSeconds": max(ready["connectSeconds"] for ready in opened),
+        "cpuPercent": max(100 * used / elapsed for used in cpu),
+        "redisCommandsPerSecond": commands / elapsed,
+        "rssPerProcessMB": max(after) / 2**20,
+        "perDocumentKB": max((a - b) / count for a, b in zip(after, before, strict=True)) / 1024,
+    }
+
+
 def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
     """Every scenario by name: each takes a server kind and returns its figures.
 
@@ -297,6 +381,14 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
             }
             return load(spec)
 
+    def idle_documents(count: int) -> Callable[[str], Result]:
+        def run(kind: str) -> Result:
+            with servers(kind, 2, redis=True) as targets:
+                prefix = fresh_key(f"open{count}", kind)
+                return hold_documents(targets, prefix, count, args.idle_settle, args.idle_window)
+
+        return run
+
     return {
         "fanout-10": fan("fan10", 10, 10, 20),
         "fanout-50": fan("fan50", 50, 5, 40),
@@ -306,6 +398,8 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
         "coldjoin": cold,
         "redis-fanout-10": fan("rfan10", 10, 10, 20, procs=2),
         "redis-fanout-50": fan("rfan50", 50, 5, 40, procs=2),
+        "redis-idle-1000": idle_documents(1000),
+        "redis-idle-10000": idle_documents(10000),
     }
 
 
@@ -318,6 +412,8 @@ KINDS = {
     "coldjoin": ("daphne", "uvicorn", "reference"),
     "redis-fanout-10": ("daphne", "uvicorn"),
     "redis-fanout-50": ("daphne", "uvicorn"),
+    "redis-idle-1000": ("daphne", "uvicorn"),
+    "redis-idle-10000": ("uvicorn",),
 }
 
 ROWS: list[tuple[str, str, str]] = [
@@ -350,6 +446,15 @@ ROWS: list[tuple[str, str, str]] = [
     ("redis-fanout-50", "crossP99", "ms"),
     ("redis-fanout-50", "lost", ""),
     ("redis-fanout-50", "duplicates", ""),
+    ("redis-idle-1000", "cpuPercent", "%"),
+    ("redis-idle-1000", "redisCommandsPerSecond", "/s"),
+    ("redis-idle-1000", "perDocumentKB", "KB"),
+    ("redis-idle-1000", "rssPerProcessMB", "MB"),
+    ("redis-idle-10000", "cpuPercent", "%"),
+    ("redis-idle-10000", "redisCommandsPerSecond", "/s"),
+    ("redis-idle-10000", "perDocumentKB", "KB"),
+    ("redis-idle-10000", "rssPerProcessMB", "MB"),
+    ("redis-idle-10000", "connectSeconds", "s"),
 ]
 
 
@@ -428,6 +533,12 @@ def main() -> None:
     parser.add_argument("--sustained-rate", type=int, default=100, help="updates/s per writer")
     parser.add_argument("--idle", type=int, default=5000, help="idle connections to hold")
     parser.add_argument("--documents", type=int, default=500, help="documents to open")
+    parser.add_argument(
+        "--idle-settle", type=float, default=10.0, help="seconds between opening and measuring"
+    )
+    parser.add_argument(
+        "--idle-window", type=float, default=30.0, help="seconds of idle CPU and Redis reading"
+    )
     parser.add_argument("--chars", type=int, default=1_000_000, help="cold-join document size")
     parser.add_argument("--reps", type=int, default=3, help="cold joins to time")
     parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")

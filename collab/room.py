@@ -8,7 +8,6 @@ applied into the update log.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import os
@@ -110,7 +109,7 @@ class Room:
         self._pending: list[bytes] = []
         self._store_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
-        self._keepalive_task: asyncio.Task[None] | None = None
+        self._renewing: asyncio.Task[None] | None = None
         self.relay: Relay | None = None
         """Link to this document's rooms in other processes, if the layer spans processes."""
         self._authors: set[int] = set()
@@ -172,8 +171,6 @@ class Room:
             peer.send_frame(self._awareness_frame())
         if not peer.can_edit:
             peer.send_frame(READ_ONLY_FRAME)
-        if self._keepalive_task is None:
-            self._keepalive_task = background(self._keep_alive())
         self._presence_changed.set()
         if self._presence_task is None:
             self._presence_task = background(self._record_presence())
@@ -186,9 +183,6 @@ class Room:
         if due is not None:
             due.cancel()
         await self._relay_awareness(self.awareness.remove_owner(peer))
-        if not self._peers and self._keepalive_task is not None:
-            self._keepalive_task.cancel()
-            self._keepalive_task = None
         self._presence_changed.set()
 
     async def close_peers(self, code: CloseCode) -> None:
@@ -299,11 +293,11 @@ class Room:
         if self.relay is not None:
             await self.relay.stop()
             self.relay = None
-        tasks = (self._flush_task, self._keepalive_task, self._presence_task, self._signal_task)
+        tasks = (self._flush_task, self._renewing, self._presence_task, self._signal_task)
         for task in tasks:
             if task is not None:
                 task.cancel()
-        self._keepalive_task = self._presence_task = None
+        self._renewing = self._presence_task = None
 
     async def _flush_until_stored(self) -> None:
         """Flush, retrying every :data:`RETRY_DELAY` seconds while the database fails.
@@ -468,7 +462,7 @@ class Room:
         """Set (or clear, with ``None``) the server's own presence state in this document.
 
         It is sent to every connection, here and in other processes, under the client id
-        of the room's document, and renewed every ``KEEPALIVE_INTERVAL / 2`` seconds
+        of the room's document, and renewed every ``KEEPALIVE_INTERVAL / 4`` seconds
         while the room has connections, so that stock clients do not drop it.
         """
         await self._relay_awareness(self.awareness.set_state(SERVER, self.doc.client_id, state))
@@ -615,10 +609,13 @@ class Room:
             )
 
     async def _record_presence(self) -> None:
-        """Keep this process's row of who is connected current while anyone is."""
+        """Write this process's row of who is connected whenever it changes.
+
+        The rows of all the process's documents are kept fresh by the room registry,
+        in one query (:func:`collab.store.refresh_presence`).
+        """
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._presence_changed.wait(), conf.PRESENCE_REFRESH)
+            await self._presence_changed.wait()
             self._presence_changed.clear()
             await asyncio.sleep(PRESENCE_DEBOUNCE)
             user_ids = [peer.user_id for peer in self._peers]
@@ -629,18 +626,22 @@ class Room:
             except Exception:
                 logger.exception("collab: recording presence on %r failed", self.key)
 
-    async def _keep_alive(self) -> None:
-        """Send silent connections a no-op frame so stock clients don't time out.
+    def keep_alive(self, silent_for: float) -> None:
+        """Send connections sent nothing for ``silent_for`` seconds a no-op frame.
 
-        The server's own presence state is renewed on the same beat.
+        Stock clients close a socket that received nothing for 30 seconds. The server's
+        own presence state is renewed on the same beat (stock clients drop a state not
+        renewed for 30 seconds). The room registry calls this for every room, from one
+        task for the whole process.
         """
-        while True:
-            half = conf.KEEPALIVE_INTERVAL / 2
-            await asyncio.sleep(half)
-            await self._relay_awareness(self.awareness.renew(SERVER))
-            for peer in list(self._peers):
-                if peer.idle_for() >= half:
-                    peer.send_frame(KEEPALIVE_FRAME)
+        if not self._peers:
+            return
+        renewed = self.awareness.renew(SERVER)
+        if renewed is not None:
+            self._renewing = background(self._relay_awareness(renewed))
+        for peer in list(self._peers):
+            if peer.idle_for() >= silent_for:
+                peer.send_frame(KEEPALIVE_FRAME)
 
 
 def _still_exists(document_id: int) -> bool:

@@ -11,11 +11,13 @@ from collections.abc import Callable
 from functools import partial
 from weakref import WeakKeyDictionary
 
+from collab import store
 from collab.close_codes import CloseCode
 from collab.conf import conf
-from collab.relay import announce_deleted, connect_relay
-from collab.room import Peer, Room
-from collab.tasks import background
+from collab.relay import Relay, announce_deleted
+from collab.relay_hub import RelayHub, cross_process_layer
+from collab.room import PROCESS_ID, Peer, Room
+from collab.tasks import background, in_worker_thread
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,9 @@ class RoomRegistry:
         self._unload_timers: dict[str, asyncio.Task[None]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}
         self._closing: dict[str, Room] = {}
+        self._hub: RelayHub | None = None
+        self._process_tasks: list[asyncio.Task[None]] = []
+        """Work for all rooms at once (keepalive, presence refresh), while any is open."""
 
     def open_rooms(self) -> list[Room]:
         """Every room this registry holds, loaded, loading or unloading."""
@@ -55,6 +60,11 @@ class RoomRegistry:
         if room is None:
             room = self._rooms[key] = Room(key, document_id)
             self._loads[key] = background(self._load(room))
+            if not self._process_tasks:
+                self._process_tasks = [
+                    background(self._keep_alive()),
+                    background(self._refresh_presence()),
+                ]
         load = self._loads.get(key)
         if load is not None:
             await asyncio.shield(load)
@@ -80,6 +90,7 @@ class RoomRegistry:
         self._rooms.clear()
         await asyncio.gather(*self._loads.values(), return_exceptions=True)
         await asyncio.gather(*(room.close() for room in rooms), *self._unloading.values())
+        self._stop_process_tasks_if_empty()
 
     async def discard(self, key: str, code: CloseCode) -> None:
         """Close every connection to ``key`` with ``code`` and drop its room unsaved.
@@ -91,6 +102,7 @@ class RoomRegistry:
         if room is not None:
             await room.close_peers(code)
             await room.abandon()
+            self._stop_process_tasks_if_empty()
 
     async def unload_now(self, key: str) -> None:
         """Store and unload the room of ``key`` at once if nobody is connected to it.
@@ -122,13 +134,29 @@ class RoomRegistry:
             if unloading is not None:
                 await asyncio.shield(unloading)
             await room.load()
-            await connect_relay(room, on_close=partial(self.discard, room.key))
+            await self._connect_relay(room)
         except BaseException:
             if self._rooms.get(room.key) is room:
                 del self._rooms[room.key]
+                self._stop_process_tasks_if_empty()
             raise
         finally:
             self._loads.pop(room.key, None)
+
+    async def _connect_relay(self, room: Room) -> None:
+        """Link ``room`` to the other processes if the configured layer spans processes.
+
+        The rooms of a process share one :class:`RelayHub`, started with the first and
+        stopped with the last. The in-memory layer lives inside one process, so rooms
+        then have no relay.
+        """
+        if self._hub is None or self._hub.stopped:
+            layer = cross_process_layer()
+            if layer is None:
+                return
+            self._hub = RelayHub(layer)
+        room.relay = Relay(room, self._hub, on_close=partial(self.discard, room.key))
+        await room.relay.start()
 
     async def _unload_later(self, room: Room) -> None:
         await asyncio.sleep(conf.ROOM_GRACE_PERIOD)
@@ -144,6 +172,34 @@ class RoomRegistry:
         finally:
             self._unloading.pop(room.key, None)
             self._closing.pop(room.key, None)
+            self._stop_process_tasks_if_empty()
+
+    async def _keep_alive(self) -> None:
+        """Keep every room's silent connections alive: one task, not one per room.
+
+        Every quarter of ``KEEPALIVE_INTERVAL``, connections sent nothing for three
+        quarters of it get a keepalive frame, so none waits longer than the interval.
+        """
+        while True:
+            beat = conf.KEEPALIVE_INTERVAL / 4
+            await asyncio.sleep(beat)
+            for room in list(self._rooms.values()):
+                room.keep_alive(silent_for=conf.KEEPALIVE_INTERVAL - beat)
+
+    async def _refresh_presence(self) -> None:
+        """Keep this process's rows of who is connected fresh: one query for all rooms."""
+        while True:
+            await asyncio.sleep(conf.PRESENCE_REFRESH)
+            try:
+                await in_worker_thread(store.refresh_presence)(PROCESS_ID)
+            except Exception:
+                logger.exception("collab: refreshing who is connected failed")
+
+    def _stop_process_tasks_if_empty(self) -> None:
+        if not self._rooms and not self._closing:
+            for task in self._process_tasks:
+                task.cancel()
+            self._process_tasks = []
 
 
 _registries: WeakKeyDictionary[asyncio.AbstractEventLoop, RoomRegistry] = WeakKeyDictionary()

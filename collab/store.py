@@ -174,6 +174,11 @@ def record_presence(document_id: int, process: str, user_ids: list[int | None]) 
     )
 
 
+def refresh_presence(process: str) -> None:
+    """Mark every presence row of ``process`` as current, in one query."""
+    DocumentPresence.objects.filter(process=process).update(updated_at=timezone.now())
+
+
 def live_presence(document_ids: list[int]) -> dict[int, tuple[int, list[int]]]:
     """Connections and user ids per document, from presence refreshed recently enough.
 

@@ -20,6 +20,7 @@ from collab.close_codes import CloseCode
 from collab.models import Document, DocumentSnapshot
 from collab.protocol import SyncUpdate
 from collab.relay import Relay
+from collab.relay_hub import RelayHub
 from collab.room import Room
 from collab.rooms import RoomRegistry
 from tests.stored import wait_for_stored_text
@@ -173,7 +174,7 @@ async def test_api_edit_reaches_another_process(
         async def ignore_close(code: CloseCode) -> None:
             raise AssertionError(code)
 
-        elsewhere.relay = Relay(elsewhere, channel_layers["default"], ignore_close)
+        elsewhere.relay = Relay(elsewhere, RelayHub(channel_layers["default"]), ignore_close)
         await elsewhere.relay.start()
         async with documents.aedit("far", user=editor) as doc:
             doc.get("content", type=Text).insert(0, "across processes")

@@ -1,6 +1,7 @@
 """Rooms of one document in different processes, linked through a real Redis layer.
 
-Each test builds two rooms with their own relays, as two server processes would have.
+Each test builds two rooms with relays on hubs of their own, as two server processes
+would have.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+import redis
 from channels.layers import BaseChannelLayer
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -28,7 +30,8 @@ from collab.protocol import (
     encode_awareness_update,
     encode_update,
 )
-from collab.relay import FORGET_SENDER_AFTER, Relay, announce_deleted, group_name
+from collab.relay import Relay, announce_deleted
+from collab.relay_hub import FORGET_SENDER_AFTER, RelayHub, group_name
 from collab.room import Room
 from tests.ws import RecordingPeer, states_of
 
@@ -53,7 +56,12 @@ CLOSED: dict[int, list[CloseCode]] = {}
 
 
 async def open_room(key: str, layer: BaseChannelLayer) -> Room:
-    """A loaded room linked to the layer, as one server process would open it."""
+    """A loaded room linked to the layer through a hub of its own, as in its own process."""
+    return await open_room_on(RelayHub(layer), key)
+
+
+async def open_room_on(hub: RelayHub, key: str) -> Room:
+    """A loaded room linked to the other processes through ``hub``."""
     document, _ = await Document.objects.aget_or_create(key=key)
     room = Room(key, document.pk)
     await room.load()
@@ -62,9 +70,8 @@ async def open_room(key: str, layer: BaseChannelLayer) -> Room:
     async def record_close(code: CloseCode) -> None:
         closed.append(code)
 
-    room.relay = Relay(room, layer, record_close)
+    room.relay = Relay(room, hub, record_close)
     await room.relay.start()
-    assert room.relay.channel
     return room
 
 
@@ -191,14 +198,15 @@ async def test_presence_of_a_process_that_went_silent_is_removed(
     await eventually(lambda: last_states(watcher) == {5: {"name": "P"}})
 
     assert second.relay is not None
-    silenced = second.relay
+    silenced = second.relay._hub
     killed = time.monotonic()
 
-    async def killed_send(message: dict[str, Any]) -> None:
+    async def killed_send(target: str, message: dict[str, Any]) -> None:
         """The process is gone: nothing it would send arrives."""
 
-    monkeypatch.setattr(silenced, "_group_send", killed_send)
-    monkeypatch.setattr(silenced, "_send", lambda channel, message: killed_send(message))
+    monkeypatch.setattr(silenced, "group_send", killed_send)
+    monkeypatch.setattr(silenced, "send", killed_send)
+    monkeypatch.setattr(silenced, "stopped", True)  # its loops end: no more heartbeats
     await eventually(lambda: last_states(watcher) == {5: None}, within=4)
     assert time.monotonic() - killed <= (FORGET_SENDER_AFTER + 2) * 0.2 + 0.5
     assert first.awareness.client_count == 0
@@ -212,7 +220,7 @@ async def test_a_process_heard_only_through_presence_is_forgotten_too(
     watcher = RecordingPeer()
     await first.add_peer(watcher)
     payload = encode_awareness_update([AwarenessEntry(6, 1, {"name": "short-lived"})])
-    message = {"type": "collab.awareness", "seq": 0, "payload": payload}
+    message = {"type": "collab.awareness", "key": "shared", "room": 1, "seq": 0, "payload": payload}
     await layer.group_send(group_name("shared"), {**message, "from": "specific.gone!1"})
     await eventually(lambda: last_states(watcher) == {6: {"name": "short-lived"}})
     await eventually(lambda: last_states(watcher) == {6: None}, within=4)
@@ -248,15 +256,106 @@ class TimeoutOnCancelLayer(RedisChannelLayer):
             raise TimeoutError("network") from None
 
 
-async def test_a_stopped_relay_stops_even_if_the_layer_swallows_its_cancellation(
+async def test_a_stopped_hub_stops_even_if_the_layer_swallows_its_cancellation(
     redis_url: str,
 ) -> None:
     layer = TimeoutOnCancelLayer(hosts=[redis_url])
     room = await open_room("swallowed", layer)
-    relay = room.relay
-    assert relay is not None
+    assert room.relay is not None
+    hub = room.relay._hub
     await asyncio.sleep(0.1)  # the receive loop is waiting in the layer
-    await relay.stop()
-    await asyncio.sleep(1.5)  # longer than the relay's retry delay
-    assert all(task.done() for task in relay._tasks)
+    await room.relay.stop()  # the last relay of its hub: the hub stops
+    await asyncio.sleep(1.5)  # longer than the hub's retry delay
+    assert hub._tasks
+    assert all(task.done() for task in hub._tasks)
     await layer.flush()
+
+
+def commands_processed(redis_url: str) -> int:
+    """Commands the test Redis processed so far (its own INFO included)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return int(client.info("stats")["total_commands_processed"])
+    finally:
+        client.close()
+
+
+async def test_idle_documents_cost_no_layer_traffic(
+    layer: BaseChannelLayer, redis_url: str
+) -> None:
+    """Two processes with 40 documents open, idle: fewer Redis commands than documents.
+
+    With a channel, reader and heartbeat per document, each document cost at least one
+    command per heartbeat interval and process (160 a second here).
+    """
+    with override_settings(COLLAB={"REPAIR_INTERVAL": 0.5}):
+        hubs = [RelayHub(layer), RelayHub(layer)]
+        rooms = []
+        for hub in hubs:
+            for index in range(40):
+                document, _ = await Document.objects.aget_or_create(key=f"idle-{index}")
+                room = Room(document.key, document.pk)
+                await room.load()
+                room.relay = Relay(room, hub, CLOSED.setdefault(id(room), []).append)  # type: ignore[arg-type]
+                rooms.append(room)
+        await asyncio.gather(*(room.relay.start() for room in rooms if room.relay is not None))
+        await asyncio.sleep(3)  # first-contact sync exchanges settle
+        before = commands_processed(redis_url)
+        await asyncio.sleep(2)
+        per_second = (commands_processed(redis_url) - before) / 2
+        assert all(len(hub._tasks) == 2 for hub in hubs), "one reader and one heartbeat each"
+        await asyncio.gather(*(room.close() for room in rooms))
+    assert per_second < 2 * 40, f"{per_second} Redis commands/s"
+
+
+async def test_rooms_recover_when_redis_forgets_everything(
+    two_rooms: tuple[Room, Room], redis_url: str
+) -> None:
+    """As after Redis restarts empty: groups, queues and subscriptions are gone."""
+    first, second = two_rooms
+    peer = RecordingPeer()
+    await first.add_peer(peer)
+    writer = Writer()
+    await first.receive(peer, decode_message(writer.type("before ")))
+    await eventually(lambda: text_of(second) == "before ")
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.flushall()
+        client.client_kill_filter(_type="pubsub")
+    finally:
+        client.close()
+    await first.receive(peer, decode_message(writer.type("after")))
+    await eventually(lambda: text_of(second) == "before after")
+
+
+async def test_a_room_opened_again_in_a_process_is_new_to_the_others(
+    layer: BaseChannelLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its numbers start again from 0, so they are told apart by the relay's id."""
+    with override_settings(COLLAB={"REPAIR_INTERVAL": 0.2, "FLUSH_INTERVAL": 0.05}):
+        far = await open_room("again", layer)
+        near = await open_room("again", layer)
+        assert near.relay is not None
+        hub = near.relay._hub
+        keeping_hub_open = await open_room_on(hub, "other")
+        peer, writer = RecordingPeer(), Writer()
+        await near.add_peer(peer)
+        for chunk in ("one ", "two ", "three "):
+            await near.receive(peer, decode_message(writer.type(chunk)))
+        await eventually(lambda: text_of(far) == "one two three ")
+        dropped: list[str] = []
+
+        async def lossy_group_send(key: str, message: dict[str, Any]) -> None:
+            dropped.append(message["type"])  # "left", then the reopened room's messages
+
+        monkeypatch.setattr(hub, "group_send", lossy_group_send)
+        await near.close()
+        again = await open_room_on(hub, "again")
+        await again.add_peer(peer)
+        await again.receive(peer, decode_message(Writer().type("<lost>")))
+        await eventually(lambda: "collab.update" in dropped)
+        monkeypatch.undo()
+        await again.receive(peer, decode_message(Writer().type("<kept>")))
+        await eventually(lambda: "<lost>" in text_of(far) and "<kept>" in text_of(far))
+        assert "collab.left" in dropped
+        await asyncio.gather(far.close(), again.close(), keeping_hub_open.close())

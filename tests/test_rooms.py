@@ -141,3 +141,26 @@ async def test_rejoin_during_unload_waits_for_the_final_write(
     assert new_room is not room
     assert str(new_room.doc.get("content", type=Text)) == "unsaved"
     assert await database_sync_to_async(stored_text)("cycle") == "unsaved"
+
+
+async def test_presence_rows_of_idle_rooms_are_refreshed_in_one_query(
+    rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rooms write their row when who is connected changes; the registry refreshes all."""
+    documents = [await Document.objects.acreate(key=f"present-{i}") for i in range(3)]
+    refreshes: list[str] = []
+    real_refresh = store.refresh_presence
+
+    def counted_refresh(process: str) -> None:
+        refreshes.append(process)
+        real_refresh(process)
+
+    monkeypatch.setattr(store, "refresh_presence", counted_refresh)
+    with override_settings(COLLAB={"PRESENCE_REFRESH": 0.3}):
+        for document in documents:
+            await rooms.join(document.key, document.pk, RecordingPeer())
+        await asyncio.sleep(1)  # rows written, then refreshed about three times
+        live = await database_sync_to_async(store.live_presence)([d.pk for d in documents])
+        assert set(live) == {d.pk for d in documents}
+        assert 2 <= len(refreshes) <= 4, "one refresh per interval for all three rooms"
+        await rooms.close_all()

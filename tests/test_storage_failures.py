@@ -158,7 +158,7 @@ async def test_a_long_outage_is_logged_and_renewed_at_intervals(
     assert room is not None
     outage.down = True
     await writer.edit("kept")
-    for _ in range(3):
+    for _ in range(6):  # renewed every KEEPALIVE_INTERVAL / 4: over 0.5 s
         assert await receive_server_state(writer, room.doc.client_id) == STORAGE_FAILING
     outage.down = False
     assert await receive_server_state(writer, room.doc.client_id) is None
