@@ -28,7 +28,7 @@ from django.db import transaction
 
 from collab.close_codes import CloseCode
 from collab.permissions import Access
-from collab.relay import cross_process_layer
+from collab.relay_hub import cross_process_layer
 from collab.tasks import PerLoop, background
 
 if TYPE_CHECKING:
