@@ -24,9 +24,13 @@ from weakref import WeakSet
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import channel_layers
+from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import transaction
 
 from collab.close_codes import CloseCode
+from collab.conf import conf
 from collab.permissions import Access
 from collab.relay_hub import cross_process_layer
 from collab.tasks import PerLoop, background
@@ -195,11 +199,29 @@ async def _recheck_everywhere(user_ids: list[int] | None, key: str | None) -> No
     message: dict[str, Any] = {"type": "collab.recheck", "users": user_ids, "key": key}
     process = _processes.existing()
     try:
-        await layer.group_send(
-            ACCESS_GROUP, {**message, "from": process.channel if process else ""}
-        )
+        if process is not None and process.channel:
+            await layer.group_send(ACCESS_GROUP, {**message, "from": process.channel})
+        else:
+            await _send_from_elsewhere(ACCESS_GROUP, {**message, "from": ""})
     except Exception as exc:
         logger.error("collab: telling other processes to recheck access failed: %r", exc)
+
+
+async def _send_from_elsewhere(group: str, message: dict[str, Any]) -> None:
+    """Send through a layer of its own, closed after: from a loop that only lives for this.
+
+    A management command, the shell or a thread of its own runs the recheck in an event
+    loop made for it; the shared layer would keep Redis connections bound to that loop
+    after it closed.
+    """
+    layer = channel_layers.make_backend(conf.CHANNEL_LAYER)
+    try:
+        await layer.group_send(group, message)
+    finally:
+        if isinstance(layer, RedisChannelLayer):
+            await layer.close_pools()
+        elif isinstance(layer, RedisPubSubChannelLayer):
+            await layer.flush()  # pub/sub keeps no data: this only closes its connections
 
 
 async def _recheck_here(user_ids: list[int] | None, key: str | None) -> None:
