@@ -46,9 +46,10 @@ def server_kind(request: pytest.FixtureRequest) -> str:
 
 
 HYPERCORN_SLOW_WITH_LARGE_FRAMES = pytest.mark.xfail(
-    reason="hypercorn 0.18 relays 100 KB frames at about 40 KB/s here, stalled client or "
-    "not (1.1 of 10 MB in 30 s without one); the stalled client is closed with 4504",
-    strict=True,
+    reason="hypercorn 0.18 relayed 100 KB frames at about 40 KB/s on a loaded machine, "
+    "stalled client or not (1.1 of 10 MB in 30 s without one); it passes on a quiet one "
+    "(CI); the stalled client is closed with 4504 either way",
+    strict=False,
 )
 
 
