@@ -110,18 +110,23 @@ class RelayHub:
 
     async def detach(self, relay: Relay) -> None:
         """Stop receiving ``relay``'s document; stop the hub if it was the last one."""
+        self._changed.discard(relay)
         if self._relays.get(relay.key) is not relay:
             return  # a newer relay of the document took over its group
         del self._relays[relay.key]
-        self._changed.discard(relay)
         if self.channel:
             await self._leave(group_name(relay.key))
         if not self._relays:
             await self.stop()
 
     def changed(self, relay: Relay) -> None:
-        """Put ``relay``'s latest sequence number into the next heartbeat."""
-        self._changed.add(relay)
+        """Put ``relay``'s latest sequence number into the next heartbeat.
+
+        Not for a relay already detached (its last update went out as its room closed):
+        the hub would keep it, and its room, alive.
+        """
+        if self._relays.get(relay.key) is relay:
+            self._changed.add(relay)
 
     async def stop(self) -> None:
         """Stop reading and sending heartbeats, waiting at most :data:`STOP_TIMEOUT`.
@@ -201,20 +206,27 @@ class RelayHub:
         while not self.stopped:
             if self._rejoin or not self._echoed:
                 await self._join_all()
-            self._beat += 1
-            self._echoed = False
-            changed, self._changed = self._changed, set()
-            entries = [[relay.key, relay.id, relay.seq] for relay in changed]
-            message = {"type": "collab.beat", "n": self._beat, "changed": entries}
-            try:
-                await self.layer.group_send(PROCESSES_GROUP, {**message, "from": self.channel})
-            except Exception as exc:
-                logger.warning("collab: sending the heartbeat failed: %r", exc)
-                self._changed |= changed
+            await self._send_heartbeat()
             self._forget_silent_senders()
             if self.stopped:
                 return  # the layer turned the cancellation into another error
             await asyncio.sleep(conf.REPAIR_INTERVAL)
+
+    async def _send_heartbeat(self) -> None:
+        """Send the next heartbeat; the relays it names are not held once it went out.
+
+        (A relay held across the heartbeat's sleep would keep its closed room alive.)
+        """
+        self._beat += 1
+        self._echoed = False
+        changed, self._changed = self._changed, set()
+        entries = [[relay.key, relay.id, relay.seq] for relay in changed]
+        message = {"type": "collab.beat", "n": self._beat, "changed": entries}
+        try:
+            await self.layer.group_send(PROCESSES_GROUP, {**message, "from": self.channel})
+        except Exception as exc:
+            logger.warning("collab: sending the heartbeat failed: %r", exc)
+            self._changed |= {relay for relay in changed if self._relays.get(relay.key) is relay}
 
     def _forget_silent_senders(self) -> None:
         """Forget processes not heard for a while, and the presence states they relayed."""
