@@ -52,6 +52,9 @@ that restarted empty forgets groups; the core layer expires them after a day).""
 _deciding = threading.local()
 """``active`` while this thread decides connections' access."""
 
+STOP_TIMEOUT = 1.0
+"""Seconds a stopped listener waits for leaving the group."""
+
 RETRY_DELAY = 1.0
 """Seconds before listening again after the channel layer failed."""
 
@@ -126,7 +129,7 @@ class _Process:
 
 async def _leave_group(layer: BaseChannelLayer, channel: str) -> None:
     try:
-        await layer.group_discard(ACCESS_GROUP, channel)
+        await asyncio.wait_for(layer.group_discard(ACCESS_GROUP, channel), STOP_TIMEOUT)
     except Exception as exc:
         logger.warning("collab: leaving the access group failed: %r", exc)
 
@@ -140,7 +143,7 @@ def watch(connection: Checked) -> None:
 
 
 def unwatch(connection: Checked) -> None:
-    """Stop checking ``connection`` (it closed)."""
+    """Stop checking ``connection`` (it closed); the last one out stops the listener."""
     _processes.get().remove(connection)
 
 

@@ -375,8 +375,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             open_counts.get().release(self._owner, self.key)
         room, self.room = self.room, None
         if room is not None:
-            access.unwatch(self)
             await get_registry().leave(room, self)
+            access.unwatch(self)
 
 
 async def refuse_unmatched_path(
