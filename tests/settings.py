@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import signal
 from pathlib import Path
 
 import dj_database_url
+
+# A server process that hangs dumps every thread's stack to its log on SIGUSR1
+# (tests.e2e.server sends it before killing a server that ignored SIGTERM).
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "collab-tests"

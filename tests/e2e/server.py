@@ -5,10 +5,12 @@ Tests stop, kill and restart it.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -214,8 +216,21 @@ class ServerProcess(LocalEndpoint):
         try:
             self._process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
+            for pid in _process_tree(self._process.pid):
+                os.kill(pid, signal.SIGUSR1)  # tests.settings: dump the stacks to the log
+            time.sleep(1.0)
             self._process.kill()
             self._process.wait()
             raise AssertionError(
-                f"{self.kind} ignored {signum.name} for {STOP_TIMEOUT} s\n{self.log_tail()}"
+                f"{self.kind} ignored {signum.name} for {STOP_TIMEOUT} s\n{self.log_tail(200)}"
             ) from None
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (a server's worker processes)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        child_pids = [int(child) for child in children.read_text().split()]
+    except OSError:
+        return [pid]
+    return [pid, *(descendant for child in child_pids for descendant in _process_tree(child))]
