@@ -40,8 +40,8 @@ class CloseCode(IntEnum):
     """A text frame arrived; the protocol is binary only."""
     CONTENT_REFUSED = 4422
     """An update is valid Yjs but beyond collab's limits: nested deeper than
-    ``COLLAB["MAX_DEPTH"]``, or more than ``COLLAB["MAX_PENDING_BYTES"]`` waiting for
-    updates it depends on."""
+    ``COLLAB["MAX_DEPTH"]``, values put into a text, a character split in two, or more
+    than ``COLLAB["MAX_PENDING_BYTES"]`` waiting for updates it depends on."""
     SERVER_ERROR = 4500
     """The server failed, for example while loading the document from the database."""
     GOING_AWAY = 4503

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from pycrdt import Doc, Subscription, TransactionEvent, merge_updates, write_var_uint
 
+from collab.content import TEXT_ROOT
 from collab.exceptions import (
     ContentRefused,
     ProtocolError,
@@ -37,6 +38,9 @@ from collab.update_format import UpdateShape, read_state_vector, read_update
 
 PANIC_BYTES_SHOWN = 2048
 """How much of an update that made pycrdt panic goes into the error (and its log line)."""
+
+TEXT_ROOTS = frozenset({TEXT_ROOT})
+"""Roots that are texts from the start: the bundled plain-text editor's."""
 
 
 class PartlyApplied(UpdateRejected):
@@ -89,7 +93,9 @@ class Replica:
         self.max_depth = max_depth
         self.max_pending_bytes = max_pending_bytes
         self.doc: Doc[Any] = Doc()
-        self._index = ItemIndex(max_depth)
+        self._index = ItemIndex(max_depth, TEXT_ROOTS)
+        self._mixed_text = False
+        """Whether values are let into texts (while loading what was stored before)."""
         self._waiting: dict[tuple[int, int], list[_Waiting]] = {}
         """Held updates, by the id (client, clock) each waits for."""
         self.pending_bytes = 0
@@ -149,11 +155,13 @@ class Replica:
             ProtocolError, ContentRefused, UpdateRejected: A stored update fails the checks.
         """
         limit, self.max_pending_bytes = self.max_pending_bytes, sys.maxsize
+        self._mixed_text = True
         try:
             for update in updates:
                 self.integrate(update)  # what it changes is stored already
         finally:
             self.max_pending_bytes = limit
+            self._mixed_text = False
         if len(updates) == 1 and not self.pending_bytes:
             self._whole = updates[0]  # a lone snapshot already is the whole document
 
@@ -234,8 +242,8 @@ class Replica:
         state = self.doc.get_update()
         doc: Doc[Any] = Doc(client_id=self.doc.client_id)
         doc.apply_update(state)
-        index = ItemIndex(self.max_depth)
-        index.record(index.admit(read_update(state, self.max_depth)))
+        index = ItemIndex(self.max_depth, TEXT_ROOTS)
+        index.record(index.admit(read_update(state, self.max_depth), mixed_text=True))
         self.doc.unobserve(self._subscription)
         self.doc, self._index, self._whole = doc, index, None
         self._subscription = self._observe()
@@ -254,7 +262,7 @@ class Replica:
         self, shape: UpdateShape, reserved: Reserved
     ) -> tuple[Admission, tuple[int, int] | None]:
         """Admit ``shape``; return the verdict and the id it must wait for, if any."""
-        admission = self._index.admit(shape)
+        admission = self._index.admit(shape, mixed_text=self._mixed_text)
         return admission, admission.missing or self._reserved_item(shape, reserved)
 
     def _reserved_item(self, shape: UpdateShape, reserved: Reserved) -> tuple[int, int] | None:

@@ -23,16 +23,25 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 
 class Kind(IntEnum):
-    """What a run of the update holds, as far as nesting is concerned."""
+    """What a run of the update holds, as far as nesting and text positions are concerned."""
 
     CONTENT = 0
-    """Text, JSON, binary, embeds, formatting: never a parent of other items."""
+    """What a text shows: strings, embeds, formatting. Never a parent of other items."""
     TYPE = 1
-    """One nested shared type (map, array, text, XML node): a parent of other items."""
+    """One nested shared type other than a text (map, array, XML element or fragment)."""
     DELETED = 2
     """Deleted or garbage-collected items: children naming them as parent are dropped."""
     SKIP = 3
     """Clocks the update does not fill (no items)."""
+    VALUE = 4
+    """JSON, binary or a subdocument: in a text, Yjs counts them in every position but
+    shows them nowhere (not in ``toString``, not in ``toDelta``)."""
+    TEXT_TYPE = 5
+    """One nested text (``Y.Text`` or ``Y.XmlText``): a parent whose items are text."""
+
+
+PARENT_KINDS = frozenset({Kind.TYPE, Kind.TEXT_TYPE})
+"""Kinds of items other items may name as their parent."""
 
 
 class Ref(IntEnum):
@@ -67,6 +76,11 @@ class Run(NamedTuple):
     halves: tuple[int, ...] = ()
     """Clocks of this run that hold the second half of a character (a UTF-16 surrogate
     pair): splitting before one cuts the character in two."""
+    root: str = ""
+    """The root's name, for a run whose parent is a root (``Ref.ROOT``)."""
+    entry: bool = False
+    """Whether it says it is a map entry (under a key), not part of its parent's sequence;
+    a run positioned by a neighbour (``Ref.NEIGHBOUR``) is whatever the neighbour is."""
 
 
 @dataclass(slots=True)
@@ -97,6 +111,9 @@ _NAMED_TYPES = frozenset({3, 5})
 
 _TYPE_REFS = frozenset(range(7))
 """Array, Map, Text, XmlElement, XmlFragment, XmlHook, XmlText: what Yjs decodes."""
+
+_TEXT_TYPES = frozenset({2, 6})
+"""Type refs of texts: ``YText`` and ``YXmlText``."""
 
 _ANY_FIXED_SIZE = {127: 0, 126: 0, 124: 4, 123: 8, 122: 8, 121: 0, 120: 0}
 """lib0 ``Any`` tags of fixed size: undefined, null, float32/64, bigint, false, true."""
@@ -239,25 +256,26 @@ class _Reader:
         if info & HAS_RIGHT_ORIGIN:
             needs.append((self.var_uint(), self.var_uint()))
             cuts.append(needs[-1])
+        root = ""
         if needs:
             ref, (ref_client, ref_clock) = Ref.NEIGHBOUR, needs[0]
         elif self.var_uint() == 1:
-            self.string()  # the root's name
+            root = self.string()
             ref, ref_client, ref_clock = Ref.ROOT, 0, 0
         else:
             ref, ref_client, ref_clock = Ref.PARENT, self.var_uint(), self.var_uint()
             needs.append((ref_client, ref_clock))
-        if not info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) and info & _HAS_PARENT_SUB:
+        entry = ref is not Ref.NEIGHBOUR and bool(info & _HAS_PARENT_SUB)
+        if entry:
             self.string()  # the map key
         if content == _STRING:
             self.text_start = self.pos
             length, halves = self.text(clock)
             return Run(client, clock, length, Kind.CONTENT, ref, ref_client, ref_clock,
-                       tuple(needs), tuple(cuts), halves)  # fmt: skip
+                       tuple(needs), tuple(cuts), halves, root, entry)  # fmt: skip
         kind, length = self.content(content, max_depth)
-        return Run(
-            client, clock, length, kind, ref, ref_client, ref_clock, tuple(needs), tuple(cuts)
-        )
+        return Run(client, clock, length, kind, ref, ref_client, ref_clock,
+                   tuple(needs), tuple(cuts), (), root, entry)  # fmt: skip
 
     def text(self, clock: int) -> tuple[int, tuple[int, ...]]:
         """Read string content starting at ``clock``: its length and its second halves.
@@ -287,19 +305,19 @@ class _Reader:
                 raise ProtocolError(f"unknown type reference {type_ref} in update")
             if type_ref in _NAMED_TYPES:
                 self.string()
-            return Kind.TYPE, 1
+            return (Kind.TEXT_TYPE if type_ref in _TEXT_TYPES else Kind.TYPE), 1
         if content == _JSON:
             count = self.length()
             for _ in range(count):
                 self.string()
-            return Kind.CONTENT, count
+            return Kind.VALUE, count
         if content == _ANY:
             count = self.length()
             self.any_values(count, max_depth)
-            return Kind.CONTENT, count
+            return Kind.VALUE, count
         if content in (_EMBED, _BINARY):
             self.skip(self.var_uint())
-            return Kind.CONTENT, 1
+            return (Kind.CONTENT if content == _EMBED else Kind.VALUE), 1
         if content == _FORMAT:
             self.string()
             self.skip(self.var_uint())
@@ -307,7 +325,7 @@ class _Reader:
         if content == _DOC:
             self.string()
             self.any_values(1, max_depth)
-            return Kind.CONTENT, 1
+            return Kind.VALUE, 1
         raise ProtocolError(f"unknown content reference {content} in update")
 
     def any_values(self, count: int, max_depth: int) -> None:

@@ -9,8 +9,10 @@ ANY_NULL = 126
 STRING_CONTENT = 4
 ANY_CONTENT = 8
 TYPE_CONTENT = 7
+YTEXT = 2
 XML_ELEMENT = 3
 HAS_ORIGIN = 0x80
+HAS_PARENT_SUB = 0x20
 
 
 def _string(value: str) -> bytes:
@@ -125,26 +127,59 @@ def clients_update(*clients: tuple[int, int, tuple[bytes, ...]]) -> bytes:
     return b"".join(parts) + write_var_uint(0)
 
 
+def _placed(
+    content_ref: int,
+    content: bytes,
+    *,
+    root: str = "",
+    parent: tuple[int, int] | None = None,
+    after: tuple[int, int] | None = None,
+    key: str | None = None,
+) -> bytes:
+    """A struct of ``content``: in root ``root``, in the type with id ``parent``, or right
+    after the item with id ``after``; under map key ``key`` if one is given."""
+    if after is not None:
+        origin = write_var_uint(after[0]) + write_var_uint(after[1])
+        return bytes((HAS_ORIGIN | content_ref,)) + origin + content
+    if parent is not None:
+        named = write_var_uint(0) + write_var_uint(parent[0]) + write_var_uint(parent[1])
+    else:
+        named = write_var_uint(1) + _string(root)
+    if key is None:
+        return bytes((content_ref,)) + named + content
+    return bytes((HAS_PARENT_SUB | content_ref,)) + named + _string(key) + content
+
+
 def element_struct(
     *, root: str = "", parent: tuple[int, int] | None = None, after: tuple[int, int] | None = None
 ) -> bytes:
     """A struct adding an XML element ``<p>``: in root ``root``, in the element with id
     ``parent``, or right after the item with id ``after``."""
     element = write_var_uint(XML_ELEMENT) + _string("p")
-    if after is not None:
-        origin = write_var_uint(after[0]) + write_var_uint(after[1])
-        return bytes((HAS_ORIGIN | TYPE_CONTENT,)) + origin + element
-    if parent is not None:
-        named = write_var_uint(0) + write_var_uint(parent[0]) + write_var_uint(parent[1])
-    else:
-        named = write_var_uint(1) + _string(root)
-    return bytes((TYPE_CONTENT,)) + named + element
+    return _placed(TYPE_CONTENT, element, root=root, parent=parent, after=after)
 
 
-def text_struct(text: str, *, root: str = "", after: tuple[int, int] | None = None) -> bytes:
-    """A struct adding ``text``: at the start of root ``root``, or right after the item
-    with id ``after``."""
-    if after is not None:
-        origin = write_var_uint(after[0]) + write_var_uint(after[1])
-        return bytes((HAS_ORIGIN | STRING_CONTENT,)) + origin + _string(text)
-    return bytes((STRING_CONTENT,)) + write_var_uint(1) + _string(root) + _string(text)
+def text_type_struct(*, root: str = "", key: str | None = None) -> bytes:
+    """A struct adding a nested ``Y.Text`` to root ``root`` (under map key ``key``)."""
+    return _placed(TYPE_CONTENT, write_var_uint(YTEXT), root=root, key=key)
+
+
+def text_struct(
+    text: str, *, root: str = "", parent: tuple[int, int] | None = None,
+    after: tuple[int, int] | None = None,
+) -> bytes:  # fmt: skip
+    """A struct adding ``text``: at the start of root ``root`` or of the text with id
+    ``parent``, or right after the item with id ``after``."""
+    return _placed(STRING_CONTENT, _string(text), root=root, parent=parent, after=after)
+
+
+def value_struct(
+    *,
+    root: str = "",
+    parent: tuple[int, int] | None = None,
+    after: tuple[int, int] | None = None,
+    key: str | None = None,
+) -> bytes:
+    """A struct adding the JSON value ``null`` (one ``Any``), placed as :func:`_placed` says."""
+    value = write_var_uint(1) + bytes((ANY_NULL,))
+    return _placed(ANY_CONTENT, value, root=root, parent=parent, after=after, key=key)

@@ -19,7 +19,9 @@ from tests.hostile_updates import (
     structs_update,
     text_in_two_updates,
     text_struct,
+    text_type_struct,
     update_with_parent,
+    value_struct,
 )
 
 LIMITS = {"max_depth": 128, "max_pending_bytes": 10_000}
@@ -167,6 +169,40 @@ def test_an_update_naming_text_as_a_parent_changes_nothing() -> None:
     with pytest.raises(ProtocolError):
         replica.integrate(half_valid_update(source.client_id, 0))
     assert text_of(replica) == "hello"
+
+
+def test_values_are_refused_in_a_text_which_counts_them_without_showing_them() -> None:
+    """Yjs counts a value in a text in every position but shows it nowhere, so every
+    editor bound to the text would place its users' edits off by one (fuzz seed
+    168079003: stock editors typing next to such values cut characters in two)."""
+    source = text_doc("typed")
+    typed = source.get_update()
+    replica = loaded(typed)
+    nested = structs_update(8, 0, text_type_struct(root="settings", key="title"))
+    replica.integrate(nested)
+    notes = structs_update(9, 0, text_struct("notes", root="notes"))
+    replica.integrate(notes)
+    refused = {
+        "the plain editor's text, before anything is typed": value_struct(root="content"),
+        "after a character of it": value_struct(after=(source.client_id, 2)),
+        "a nested text": value_struct(parent=(8, 0)),
+        "a root someone typed into first": value_struct(root="notes"),
+    }
+    for case, struct in refused.items():
+        with pytest.raises(ContentRefused, match="values"):
+            loaded(typed, nested, notes).integrate(structs_update(7, 0, struct))
+        stored_earlier = loaded(typed, nested, notes, structs_update(7, 0, struct))
+        assert text_of(stored_earlier) == "typed", case  # what is stored loads as it is
+    accepted = [
+        value_struct(root="content", key="attribute"),  # a text's attributes are entries
+        value_struct(parent=(8, 0), key="attribute"),
+        value_struct(root="list"),  # a list: strings may follow, a list shows them
+        text_struct("chars", root="list"),
+        text_struct("more", parent=(8, 0)),
+    ]
+    for clock, struct in enumerate(accepted):
+        assert replica.integrate(structs_update(20 + clock, 0, struct)).delta is not None
+    assert text_of(replica) == "typed"
 
 
 def test_an_update_waits_for_what_it_depends_on_and_then_arrives_with_it() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import subprocess
 from functools import cache
@@ -152,9 +153,9 @@ def test_typing_adds_no_runs_to_the_index() -> None:
 
 
 def _copy(index: ItemIndex, *, max_depth: int) -> ItemIndex:
-    copy = ItemIndex(max_depth)
-    copy._clients = index._clients
-    return copy
+    tight = copy.copy(index)
+    tight.max_depth = max_depth
+    return tight
 
 
 def test_state_vectors_are_read_strictly() -> None:
