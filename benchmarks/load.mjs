@@ -6,7 +6,7 @@
 // documents and the server's RSS), "coldjoin" (time for a fresh client to receive a
 // large stored document), "victims" (clients editing while hostile_memory.py attacks;
 // driven by stdin lines), "opendocs" (many documents held open and idle, until stdin
-// says "close"). Every loop is bounded in count and time.
+// says "close"), "storm" (every client connecting at once, as after a restart). Every loop is bounded in count and time.
 
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
@@ -302,7 +302,38 @@ async function opendocs ({ url, origin, keyPrefix, count, batch = 100, connectTi
   return { connected, stillConnected, closes, connectSeconds }
 }
 
-const scenarios = { fanout, hold, coldjoin, victims, opendocs }
+// Reconnect storm: `count` clients on `documents` documents (client i on document
+// i % documents, logged in with cookies[i % cookies.length]) all connect at the same
+// moment, as after a restart. Reports the time until every client has synced, and how
+// many were dropped (closed at least once) on the way.
+async function storm ({ urls, origin, keyPrefix, clients: count, documents, cookies = [], timeout = 120 }) {
+  const started = performance.now()
+  const clients = []
+  for (let i = 0; i < count; i++) {
+    const cookie = cookies.length ? cookies[i % cookies.length] : null
+    clients.push(openClient(urls[i % urls.length], origin, `${keyPrefix}-${i % documents}`, cookie))
+  }
+  const synced = () => clients.filter((c) => c.provider.synced).length
+  try {
+    await waitUntil(() => synced() === count, timeout * 1000, 'every client synced')
+  } catch (error) {
+    console.error(error.message)
+  }
+  const seconds = (performance.now() - started) / 1000
+  const result = {
+    clients: count,
+    documents,
+    users: cookies.length,
+    synced: synced(),
+    seconds,
+    dropped: clients.filter((c) => c.closes > 0).length,
+    closeCodes: [...new Set(clients.flatMap((c) => c.closeCodes))]
+  }
+  await closeAll(clients)
+  return result
+}
+
+const scenarios = { fanout, hold, coldjoin, victims, opendocs, storm }
 const spec = JSON.parse(process.argv[2])
 const timer = setTimeout(() => { console.error('scenario exceeded its time limit'); process.exit(3) }, (spec.limit ?? 600) * 1000)
 try {

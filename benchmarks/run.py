@@ -223,6 +223,19 @@ def load(spec: dict[str, Any]) -> Result:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def logged_in(prefix: str, count: int) -> list[str]:
+    """Session cookies of ``count`` new editors (see :mod:`benchmarks.sessions`)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.sessions", prefix, str(count)],
+        cwd=ROOT,
+        env=collab_env(redis=False),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return list(json.loads(done.stdout))
+
+
 def fanout_spec(
     targets: list[Server], key: str, clients: int, writers: int, rate: int, duration: float
 ) -> dict[str, Any]:
@@ -381,6 +394,26 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
             }
             return load(spec)
 
+    def storm(clients: int, users: int, documents: int) -> Callable[[str], Result]:
+        def run(kind: str) -> Result:
+            prefix = fresh_key(f"storm{clients}", kind)
+            cookies = logged_in(prefix, users) if kind != "reference" else []
+            with servers(kind) as (server,):
+                spec = {
+                    "scenario": "storm",
+                    "urls": [server.url],
+                    "origin": server.origin,
+                    "keyPrefix": prefix,
+                    "clients": clients,
+                    "documents": documents,
+                    "cookies": cookies,
+                    "timeout": 240,
+                    "limit": 300,
+                }
+                return load(spec)
+
+        return run
+
     def idle_documents(count: int) -> Callable[[str], Result]:
         def run(kind: str) -> Result:
             with servers(kind, 2, redis=True) as targets:
@@ -400,6 +433,8 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
         "redis-fanout-50": fan("rfan50", 50, 5, 40, procs=2),
         "redis-idle-1000": idle_documents(1000),
         "redis-idle-10000": idle_documents(10000),
+        "storm": storm(2000, 200, 200),
+        "storm-10000": storm(10000, 1000, 1000),
     }
 
 
@@ -414,6 +449,8 @@ KINDS = {
     "redis-fanout-50": ("daphne", "uvicorn"),
     "redis-idle-1000": ("daphne", "uvicorn"),
     "redis-idle-10000": ("uvicorn",),
+    "storm": ("daphne", "uvicorn", "reference"),
+    "storm-10000": ("uvicorn", "reference"),
 }
 
 ROWS: list[tuple[str, str, str]] = [
@@ -455,10 +492,16 @@ ROWS: list[tuple[str, str, str]] = [
     ("redis-idle-10000", "perDocumentKB", "KB"),
     ("redis-idle-10000", "rssPerProcessMB", "MB"),
     ("redis-idle-10000", "connectSeconds", "s"),
+    ("storm", "seconds", "s"),
+    ("storm", "synced", ""),
+    ("storm", "dropped", ""),
+    ("storm-10000", "seconds", "s"),
+    ("storm-10000", "synced", ""),
+    ("storm-10000", "dropped", ""),
 ]
 
 
-WORST_OF_RUNS = frozenset({"lost", "duplicates", "missingKeysAtEnd", "reconnects"})
+WORST_OF_RUNS = frozenset({"lost", "duplicates", "missingKeysAtEnd", "reconnects", "dropped"})
 """Counts of faults: several runs report their highest, every other figure its median."""
 
 

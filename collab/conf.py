@@ -43,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "CREATE_PERIOD": 3600.0,
     "QUOTA_CLOSE_DELAY": 5.0,
     "REFUSAL_DELAY": 5.0,
+    "AUTH_CACHE_SECONDS": 5.0,
 }
 
 
@@ -202,6 +203,11 @@ class Settings:
     def REFUSAL_DELAY(self) -> float:
         """Most seconds a client refused lately waits before its next handshake is checked."""
         return float(self._get("REFUSAL_DELAY"))
+
+    @property
+    def AUTH_CACHE_SECONDS(self) -> float:
+        """Seconds a handshake may reuse the user another one found for the same session."""
+        return float(self._get("AUTH_CACHE_SECONDS"))
 
 
 conf = Settings()

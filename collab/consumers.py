@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -118,15 +119,21 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             raise
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        """Route frames straight to :meth:`receive`.
+        """Route each message straight to its handler.
 
-        Channels closes stale database connections in a worker thread before every
-        message; frames never touch the database, so that hop is skipped for them.
+        Channels first closes stale database connections in a thread-sensitive hop
+        before every message. Frames never touch the database, and collab's database
+        work closes stale connections in its own hop; a hop before each handshake would
+        also queue every handshake of a reconnect storm behind the authorizations, past
+        daphne's 5 s limit for accepting a connection.
         """
         if message["type"] == "websocket.receive":
             await self.receive(message.get("text"), message.get("bytes"))
-        else:
-            await super().dispatch(message)
+            return
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         """Check the origin, authorize, join the document's room, and receive sync step 1."""

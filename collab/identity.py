@@ -12,6 +12,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 
+from collab import recent_users
+
 if TYPE_CHECKING:
     from collab.permissions import User
 
@@ -22,12 +24,20 @@ def connection_user(scope: Mapping[str, Any]) -> User:
     A Channels ``AuthMiddlewareStack`` around the route has already put the user in
     ``scope["user"]``. Without one, the user comes from the Django session named by the
     handshake's session cookie, looked up once (:func:`session_user`), as Django's
-    ``AuthenticationMiddleware`` does for a request.
+    ``AuthenticationMiddleware`` does for a request; a user another handshake found for
+    the same session moments ago is reused (:mod:`collab.recent_users`).
     """
     if "user" in scope:
         user: User = scope["user"]
         return user
-    return session_user(session_key(scope))
+    key = session_key(scope)
+    if key is None:
+        return AnonymousUser()
+    found = recent_users.get(key)
+    if found is None:
+        found = session_user(key)
+        recent_users.put(key, found)
+    return found
 
 
 def current_user(scope: Mapping[str, Any]) -> User:
@@ -41,7 +51,7 @@ def current_user(scope: Mapping[str, Any]) -> User:
     """
     session = scope.get("session")
     if "user" not in scope:
-        return connection_user(scope)
+        return session_user(session_key(scope))
     if session is not None:
         return session_user(session.session_key)
     return _reloaded(scope["user"])

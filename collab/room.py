@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
-import socket
 import time
-import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pycrdt import Doc
@@ -23,6 +20,7 @@ from collab.awareness import SERVER, AwarenessStates
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import DocumentLoadError, ProtocolError, ReplicaBroken
+from collab.presence_rows import presence_rows
 from collab.protocol import (
     EMPTY_UPDATE,
     KEEPALIVE_FRAME,
@@ -67,12 +65,6 @@ PRESENCE_RELAY_INTERVAL = 0.05
 """Seconds between two relays of one connection's presence (changes in between are
 sent together, as the states they led to)."""
 
-PRESENCE_DEBOUNCE = 0.5
-"""Seconds of join/leave activity gathered into one write of who is connected."""
-
-PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-"""Names this server process in the presence table."""
-
 
 class Peer(Protocol):
     """A connection as the room sees it."""
@@ -115,8 +107,6 @@ class Room:
         self._authors: set[int] = set()
         self._changed_by: set[int | None] = set()
         self._signal_task: asyncio.Task[None] | None = None
-        self._presence_changed = asyncio.Event()
-        self._presence_task: asyncio.Task[None] | None = None
         self._last_checkpoint = time.monotonic()
         self._uncompacted_rows = 0
         """Log rows the last compaction had to keep (they wait for a missing row)."""
@@ -171,9 +161,7 @@ class Room:
             peer.send_frame(self._awareness_frame())
         if not peer.can_edit:
             peer.send_frame(READ_ONLY_FRAME)
-        self._presence_changed.set()
-        if self._presence_task is None:
-            self._presence_task = background(self._record_presence())
+        presence_rows.get().changed(self.document_id, self._connected_users)
 
     async def remove_peer(self, peer: Peer) -> None:
         """Drop a connection and tell the others its presence states are gone."""
@@ -183,7 +171,7 @@ class Room:
         if due is not None:
             due.cancel()
         await self._relay_awareness(self.awareness.remove_owner(peer))
-        self._presence_changed.set()
+        presence_rows.get().changed(self.document_id, self._connected_users)
 
     async def close_peers(self, code: CloseCode) -> None:
         """Close every connection with ``code`` (the document is gone)."""
@@ -285,7 +273,7 @@ class Room:
         await self._flush_until_stored()
         async with self._store_lock:
             await self._compact_locked()
-        await in_worker_thread(store.record_presence)(self.document_id, PROCESS_ID, [])
+        await presence_rows.get().remove_now(self.document_id)
         self.replica.close()
 
     async def _stop_background(self) -> None:
@@ -293,11 +281,11 @@ class Room:
         if self.relay is not None:
             await self.relay.stop()
             self.relay = None
-        tasks = (self._flush_task, self._renewing, self._presence_task, self._signal_task)
+        tasks = (self._flush_task, self._renewing, self._signal_task)
         for task in tasks:
             if task is not None:
                 task.cancel()
-        self._renewing = self._presence_task = None
+        self._renewing = None
 
     async def _flush_until_stored(self) -> None:
         """Flush, retrying every :data:`RETRY_DELAY` seconds while the database fails.
@@ -608,23 +596,9 @@ class Room:
                 sender=Room, document_id=self.document_id, key=self.key, user_ids=users
             )
 
-    async def _record_presence(self) -> None:
-        """Write this process's row of who is connected whenever it changes.
-
-        The rows of all the process's documents are kept fresh by the room registry,
-        in one query (:func:`collab.store.refresh_presence`).
-        """
-        while True:
-            await self._presence_changed.wait()
-            self._presence_changed.clear()
-            await asyncio.sleep(PRESENCE_DEBOUNCE)
-            user_ids = [peer.user_id for peer in self._peers]
-            try:
-                await in_worker_thread(store.record_presence)(
-                    self.document_id, PROCESS_ID, user_ids
-                )
-            except Exception:
-                logger.exception("collab: recording presence on %r failed", self.key)
+    def _connected_users(self) -> list[int | None]:
+        """The user ids (None: anonymous) of the room's connections, for its presence row."""
+        return [peer.user_id for peer in self._peers]
 
     def keep_alive(self, silent_for: float) -> None:
         """Send connections sent nothing for ``silent_for`` seconds a no-op frame.

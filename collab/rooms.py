@@ -14,9 +14,10 @@ from weakref import WeakKeyDictionary
 from collab import store
 from collab.close_codes import CloseCode
 from collab.conf import conf
+from collab.presence_rows import PROCESS_ID
 from collab.relay import Relay, announce_deleted
 from collab.relay_hub import RelayHub, cross_process_layer
-from collab.room import PROCESS_ID, Peer, Room
+from collab.room import Peer, Room
 from collab.tasks import background, in_worker_thread
 
 logger = logging.getLogger(__name__)

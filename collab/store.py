@@ -9,10 +9,11 @@ Compaction never drops content: rows that wait for a row the log lacks stay in t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pycrdt import merge_updates
 
@@ -159,19 +160,44 @@ def _prune_snapshots(document_id: int) -> None:
     DocumentSnapshot.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
 
 
-def record_presence(document_id: int, process: str, user_ids: list[int | None]) -> None:
-    """Record who is connected to a document through ``process`` (nobody: forget it)."""
-    if not user_ids:
-        DocumentPresence.objects.filter(document_id=document_id, process=process).delete()
-        return
-    DocumentPresence.objects.update_or_create(
-        document_id=document_id,
-        process=process,
-        defaults={
-            "user_ids": sorted({uid for uid in user_ids if uid is not None}),
-            "connections": len(user_ids),
-        },
-    )
+def record_presences(process: str, rows: dict[int, list[int | None]]) -> None:
+    """Record who is connected to documents through ``process``, in one transaction.
+
+    ``rows`` holds the user ids (None: anonymous) of each document's connections;
+    a document nobody is connected to loses its row. A document deleted meanwhile is
+    skipped: the others are then written one by one.
+    """
+    gone = [document_id for document_id, user_ids in rows.items() if not user_ids]
+    kept = [
+        DocumentPresence(
+            document_id=document_id,
+            process=process,
+            user_ids=sorted({uid for uid in user_ids if uid is not None}),
+            connections=len(user_ids),
+        )
+        for document_id, user_ids in rows.items()
+        if user_ids
+    ]
+    try:
+        with transaction.atomic():
+            _write_presence(process, gone, kept)
+    except IntegrityError:
+        for row in kept:
+            with contextlib.suppress(IntegrityError), transaction.atomic():
+                _write_presence(process, [], [row])
+        _write_presence(process, gone, [])
+
+
+def _write_presence(process: str, gone: list[int], kept: list[DocumentPresence]) -> None:
+    if gone:
+        DocumentPresence.objects.filter(process=process, document_id__in=gone).delete()
+    if kept:
+        DocumentPresence.objects.bulk_create(
+            kept,
+            update_conflicts=True,
+            unique_fields=("document", "process"),
+            update_fields=("user_ids", "connections", "updated_at"),
+        )
 
 
 def refresh_presence(process: str) -> None:

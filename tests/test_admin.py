@@ -111,9 +111,9 @@ def test_list_shows_who_is_connected_now(admin_client: Client) -> None:
     busy = Document.objects.create(key="busy")
     stale = Document.objects.create(key="stale")
     Document.objects.create(key="quiet")
-    store.record_presence(busy.pk, "process-a", [alice.pk, None])
-    store.record_presence(busy.pk, "process-b", [bob.pk, alice.pk])
-    store.record_presence(stale.pk, "process-a", [bob.pk])
+    store.record_presences("process-a", {busy.pk: [alice.pk, None]})
+    store.record_presences("process-b", {busy.pk: [bob.pk, alice.pk]})
+    store.record_presences("process-a", {stale.pk: [bob.pk]})
     an_hour_ago = timezone.now() - timedelta(hours=1)
     stale.presence.update(updated_at=an_hour_ago)
 
@@ -148,7 +148,7 @@ def test_list_filters(admin_client: Client) -> None:
     store.compact(write("checkpointed", "b").pk)
     old = write("old", "c")
     Document.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=30))
-    store.record_presence(old.pk, "process-a", [None])
+    store.record_presences("process-a", {old.pk: [None]})
 
     def found(**params: str) -> list[str]:
         response = admin_client.get(url("changelist"), params)

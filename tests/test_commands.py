@@ -174,7 +174,7 @@ def test_stats() -> None:
     write("compacted", "text")
     compacted = Document.objects.get(key="compacted")
     versions.create_version(compacted, "v1")
-    store.record_presence(compacted.pk, "process-a", [alice.pk, None])
+    store.record_presences("process-a", {compacted.pk: [alice.pk, None]})
     snapshots = DocumentSnapshot.objects.all()
     snapshot_bytes = sum(snapshot.size for snapshot in snapshots)
     log_bytes = sum(len(row.data) for row in DocumentUpdate.objects.all())
