@@ -20,7 +20,13 @@ DATABASES = {
     "default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        # As docs/deployment.md recommends for SQLite: readers never wait for the writer,
+        # and a commit does not wait for the disk (a power cut may lose the last ones).
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 if os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS["default"]["BACKEND"] = os.environ["COLLAB_BENCH_LAYER"]  # noqa: F405

@@ -29,7 +29,7 @@ from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import transaction
 
-from collab import recent_users
+from collab import recent
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.permissions import Access
@@ -95,7 +95,7 @@ class _Process:
     def remove(self, connection: Checked) -> None:
         self.connections.discard(connection)
         if not self.connections:
-            recent_users.forget(None)  # without a listener, changes would go unheard
+            recent.forget_users(None)  # without a listener, changes would go unheard
         if not self.connections and self._listening is not None:
             self._listening.cancel()
             self._listening = None
@@ -233,9 +233,9 @@ async def _send_from_elsewhere(group: str, message: dict[str, Any]) -> None:
 async def _recheck_here(user_ids: list[int] | None, key: str | None) -> None:
     """Check this process's matching connections again and apply what they may do now.
 
-    Handshakes stop reusing the users concerned (:mod:`collab.recent_users`) first.
+    Handshakes stop reusing the users concerned (:mod:`collab.recent`) first.
     """
-    recent_users.forget(None if user_ids is None or key is not None else user_ids)
+    recent.forget_users(None if user_ids is None or key is not None else set(user_ids))
     process = _processes.existing()
     if process is None:
         return

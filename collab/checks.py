@@ -44,7 +44,12 @@ WHOLE_NUMBERS = (
     "CREATE_LIMIT",
 )
 
-NON_NEGATIVE_NUMBERS = ("ROOM_GRACE_PERIOD", "QUOTA_CLOSE_DELAY", "REFUSAL_DELAY")
+NON_NEGATIVE_NUMBERS = (
+    "ROOM_GRACE_PERIOD",
+    "QUOTA_CLOSE_DELAY",
+    "REFUSAL_DELAY",
+    "AUTH_CACHE_SECONDS",
+)
 
 CLIENT_IDLE_TIMEOUT = 30
 """Seconds after which stock y-websocket clients drop a silent connection."""

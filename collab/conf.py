@@ -1,7 +1,9 @@
 """collab's settings: one ``COLLAB = {...}`` dict in Django settings, read live.
 
-Every property reads ``settings.COLLAB`` when accessed, so ``override_settings`` works
-without any cache to clear. Defaults are documented in ``docs/configuration.md``.
+``settings.COLLAB`` is merged over the defaults once and read again whenever Django
+says it changed (``override_settings`` and pytest-django's ``settings`` send
+``setting_changed``): every frame reads several settings. Defaults are documented in
+``docs/configuration.md``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal, cast
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 AnonymousAccess = Literal["none", "read", "edit"]
 
@@ -50,9 +53,19 @@ DEFAULTS: dict[str, Any] = {
 class Settings:
     """Typed, live view of ``settings.COLLAB`` merged over :data:`DEFAULTS`."""
 
+    def __init__(self) -> None:
+        self._merged: dict[str, Any] | None = None
+
     def _get(self, name: str) -> Any:
-        user_settings: dict[str, Any] = getattr(settings, "COLLAB", {})
-        return user_settings.get(name, DEFAULTS[name])
+        merged = self._merged
+        if merged is None:
+            merged = self._merged = {**DEFAULTS, **getattr(settings, "COLLAB", {})}
+        return merged[name]
+
+    def reload(self, **kwargs: Any) -> None:
+        """Read ``settings.COLLAB`` again at the next access (a ``setting_changed`` receiver)."""
+        if kwargs.get("setting") in (None, "COLLAB"):
+            self._merged = None
 
     @property
     def ROUTE_PREFIX(self) -> str:
@@ -211,3 +224,4 @@ class Settings:
 
 
 conf = Settings()
+setting_changed.connect(conf.reload, dispatch_uid="collab.conf.reload")

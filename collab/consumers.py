@@ -14,7 +14,6 @@ from functools import partial
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -27,14 +26,14 @@ from collab.models import Document
 from collab.origins import check_origin
 from collab.outbox import Outbox
 from collab.permissions import Access, authorize, policy_access
-from collab.protocol import Message, QueryAwareness, SyncStep1, decode_message
+from collab.protocol import KEEPALIVE_FRAME, Message, QueryAwareness, SyncStep1, decode_message
 from collab.quotas import count_creation, open_counts, owner_of
 from collab.rate_limit import RateLimiter
 from collab.refusals import Client, client_of, refusals, worth_logging
 from collab.room import READ_ONLY_FRAME, Room
 from collab.rooms import get_registry
 from collab.server_socket import ServerSocket, server_socket
-from collab.tasks import background
+from collab.tasks import background, sync_batches
 
 logger = logging.getLogger(__name__)
 
@@ -143,11 +142,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self._state_requests = RateLimiter(conf.STATE_REQUEST_LIMIT, conf.STATE_REQUEST_PERIOD)
         await self.accept()
         self._client = client_of(self.scope, self.key)
+        keeping_alive = background(self._keep_alive_until_joined())
         try:
             if delay := refusals.get().delay(self._client):
                 await asyncio.sleep(delay)  # refused lately: it retries at once otherwise
             check_origin(self.scope)
-            granted, document = await database_sync_to_async(self._authorize)()
+            granted, document = await sync_batches.get().run(self._authorize)
             self.can_edit = granted is Access.EDIT
             open_counts.get().admit(self._owner, self.key)
             self._admitted = True
@@ -156,6 +156,20 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             refusals.get().admitted(self._client)
         except Exception as exc:
             await self._fail(exc)
+        finally:
+            keeping_alive.cancel()
+
+    async def _keep_alive_until_joined(self) -> None:
+        """Send keepalive frames while the handshake waits.
+
+        It may wait for its turn to be authorized, for the document to load, or out a
+        refusal's delay. Stock clients close a socket that received nothing for 30 seconds after it
+        opened, and reconnect: in a reconnect storm longer than that, the clients waiting
+        longest would start the storm again.
+        """
+        while True:
+            await asyncio.sleep(conf.KEEPALIVE_INTERVAL)
+            self.send_frame(KEEPALIVE_FRAME)
 
     def _authorize(self) -> tuple[Access, Document]:
         """Find the connection's user and what it may do with the document (blocking)."""

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 
-from collab import recent_users
+from collab import recent
 
 if TYPE_CHECKING:
     from collab.permissions import User
@@ -25,7 +25,7 @@ def connection_user(scope: Mapping[str, Any]) -> User:
     ``scope["user"]``. Without one, the user comes from the Django session named by the
     handshake's session cookie, looked up once (:func:`session_user`), as Django's
     ``AuthenticationMiddleware`` does for a request; a user another handshake found for
-    the same session moments ago is reused (:mod:`collab.recent_users`).
+    the same session moments ago is reused (:mod:`collab.recent`).
     """
     if "user" in scope:
         user: User = scope["user"]
@@ -33,10 +33,11 @@ def connection_user(scope: Mapping[str, Any]) -> User:
     key = session_key(scope)
     if key is None:
         return AnonymousUser()
-    found = recent_users.get(key)
+    found = recent.users.get(key)
     if found is None:
         found = session_user(key)
-        recent_users.put(key, found)
+        if found.is_authenticated:
+            recent.users.put(key, found)
     return found
 
 

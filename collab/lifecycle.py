@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from collab import field_documents, signals, store, tombstones
+from collab import field_documents, recent, signals, store, tombstones
 from collab.models import Document
 from collab.rooms import close_sessions
 
@@ -25,6 +25,13 @@ def close_deleted_document(sender: type[Document], instance: Document, **kwargs:
     tombstones.remember(instance.key)
     transaction.on_commit(partial(async_to_sync(close_sessions), instance.key))
     signals.document_deleted.send(sender=Document, document=instance)
+
+
+@receiver(post_save, sender=Document, dispatch_uid="collab.forget_recent_document")
+@receiver(post_delete, sender=Document, dispatch_uid="collab.forget_recent_document")
+def forget_recent_document(sender: type[Document], instance: Document, **kwargs: Any) -> None:
+    """Handshakes stop reusing a document that was saved or deleted (:mod:`collab.recent`)."""
+    recent.documents.forget(instance.key)
 
 
 @receiver(post_save, sender=Document, dispatch_uid="collab.forget_recreated_key")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.contrib.auth import get_permission_codename
 from django.utils.module_loading import import_string
 
-from collab import store, tombstones
+from collab import recent, store, tombstones
 from collab.conf import conf
 from collab.exceptions import DocumentDeleted, DocumentNotFound, Forbidden, NotAuthenticated
 from collab.field_documents import FieldDocument, field_document
@@ -123,7 +123,7 @@ def authorize(
         DocumentNotFound: No such document, and this user may not create it or
             ``COLLAB["AUTO_CREATE"]`` is off.
     """
-    document = store.get_document(key)
+    document = recent.documents.get(key) or store.get_document(key)
     access = Access(get_policy()(user, key, document))
     if access is Access.NONE:
         raise NotAuthenticated(key) if not user.is_authenticated else Forbidden(key)
@@ -135,4 +135,5 @@ def authorize(
         if before_creating is not None:
             before_creating()
         document = store.create_document(key)
+    recent.documents.put(key, document)
     return access, document

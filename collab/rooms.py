@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from weakref import WeakKeyDictionary
 
-from collab import store
+from collab import recent, store
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.presence_rows import PROCESS_ID
@@ -98,6 +98,7 @@ class RoomRegistry:
 
         For a document that was deleted: nothing is left to store it in.
         """
+        recent.documents.forget(key)
         self._cancel_unload_timer(key)
         room = self._rooms.pop(key, None)
         if room is not None:

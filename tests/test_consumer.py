@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -17,6 +18,7 @@ from collab.protocol import (
     KEEPALIVE_FRAME,
     AwarenessUpdate,
     PermissionDenied,
+    SyncStep1,
     SyncUpdate,
     encode_awareness,
     encode_query_awareness,
@@ -193,6 +195,28 @@ async def test_permission_policy_is_replaceable(editor: User, rooms: RoomRegistr
         allowed = await connected("team-a", editor)
         assert await Client("private", editor).refused_with() == CloseCode.FORBIDDEN
         await allowed.disconnect()
+
+
+def slow_to_decide(user: object, key: str, document: object) -> Access:
+    time.sleep(0.35)  # the handshake's turn comes late, as in a reconnect storm
+    return Access.EDIT
+
+
+async def test_a_handshake_waiting_for_its_turn_is_kept_alive(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    """Stock clients close a socket silent for 30 s after it opened, and reconnect."""
+    policy = f"{__name__}.slow_to_decide"
+    with override_settings(COLLAB={"PERMISSION_POLICY": policy, "KEEPALIVE_INTERVAL": 0.1}):
+        client = Client("slow-turn", editor)
+        connected_, _ = await client.communicator.connect()
+        assert connected_
+        waited = []
+        while not isinstance(message := await client.receive(), SyncStep1):
+            waited.append(message)
+        assert len(waited) >= 2
+        assert all(isinstance(m, AwarenessUpdate) and not m.entries for m in waited)
+        await client.disconnect()
 
 
 BAD_FRAMES = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import queue
 import subprocess
 import threading
@@ -25,8 +26,9 @@ NODE_DIR = ROOT / "tests" / "node"
 REQUEST_TIMEOUT = 10.0
 """Seconds the driver may take to answer one command (they all return at once)."""
 
-WAIT_TIMEOUT = 5.0
-"""Default bound on waiting for a client to reach a state."""
+WAIT_TIMEOUT = float(os.environ.get("COLLAB_TEST_WAIT_TIMEOUT", "5"))
+"""Default bound on waiting for a client to reach a state (longer for manual runs with
+very large documents)."""
 
 Snapshot = dict[str, Any]
 
