@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pycrdt import Doc
 
-from collab import signals, store
+from collab import recent, signals, store
 from collab.awareness import SERVER, AwarenessStates
 from collab.close_codes import CloseCode
 from collab.conf import conf
@@ -365,6 +365,7 @@ class Room:
         self._pending.clear()
         self._authors.clear()
         self._failing_since = None
+        recent.documents.forget(self.key)  # handshakes must not find it again
 
     async def _compact_locked(self) -> bool:
         """Compact the log; return whether a snapshot merged it (False: rows kept or failed)."""
