@@ -163,9 +163,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """Send keepalive frames while the handshake waits.
 
         It may wait for its turn to be authorized, for the document to load, or out a
-        refusal's delay. Stock clients close a socket that received nothing for 30 seconds after it
-        opened, and reconnect: in a reconnect storm longer than that, the clients waiting
-        longest would start the storm again.
+        refusal's delay. Stock clients close a socket that received nothing for 30
+        seconds after it opened, and reconnect: in a reconnect storm longer than that,
+        the clients waiting longest would start the storm again.
         """
         while True:
             await asyncio.sleep(conf.KEEPALIVE_INTERVAL)
