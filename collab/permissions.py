@@ -123,7 +123,11 @@ def authorize(
         DocumentNotFound: No such document, and this user may not create it or
             ``COLLAB["AUTO_CREATE"]`` is off.
     """
-    document = recent.documents.get(key) or store.get_document(key)
+    document = recent.documents.get(key)
+    if document is None:
+        document = store.get_document(key)
+        if document is not None:
+            recent.documents.put(key, document)  # once: reuse never extends the bound
     access = Access(get_policy()(user, key, document))
     if access is Access.NONE:
         raise NotAuthenticated(key) if not user.is_authenticated else Forbidden(key)
@@ -135,5 +139,5 @@ def authorize(
         if before_creating is not None:
             before_creating()
         document = store.create_document(key)
-    recent.documents.put(key, document)
+        recent.documents.put(key, document)
     return access, document

@@ -101,3 +101,17 @@ def test_a_saved_document_is_read_again(editor: User) -> None:
     with CaptureQueriesContext(connection) as queries:
         authorize(editor, "renamed")
     assert len(queries) > 0
+
+
+def test_reuse_of_a_document_ends_after_auth_cache_seconds_however_often_it_is_used(
+    editor: User, settings: Any
+) -> None:
+    settings.COLLAB = {**settings.COLLAB, "AUTH_CACHE_SECONDS": 0.3}
+    authorize(editor, "busy")
+    for _ in range(2):  # handshakes keep coming: the entry is not renewed by them
+        time.sleep(0.1)
+        authorize(editor, "busy")
+    time.sleep(0.15)  # 0.35 s after the document was read, 0.15 s after the last reuse
+    with CaptureQueriesContext(connection) as queries:
+        authorize(editor, "busy")
+    assert len(queries) > 0
