@@ -451,7 +451,7 @@ class Room:
         """Set (or clear, with ``None``) the server's own presence state in this document.
 
         It is sent to every connection, here and in other processes, under the client id
-        of the room's document, and renewed every ``KEEPALIVE_INTERVAL / 4`` seconds
+        of the room's document, and renewed on every keepalive beat (:mod:`collab.rooms`)
         while the room has connections, so that stock clients do not drop it.
         """
         await self._relay_awareness(self.awareness.set_state(SERVER, self.doc.client_id, state))
@@ -601,22 +601,26 @@ class Room:
         """The user ids (None: anonymous) of the room's connections, for its presence row."""
         return [peer.user_id for peer in self._peers]
 
-    def keep_alive(self, silent_for: float) -> None:
+    def keep_alive(self, silent_for: float) -> int:
         """Send connections sent nothing for ``silent_for`` seconds a no-op frame.
 
         Stock clients close a socket that received nothing for 30 seconds. The server's
         own presence state is renewed on the same beat (stock clients drop a state not
         renewed for 30 seconds). The room registry calls this for every room, from one
         task for the whole process.
+
+        Returns:
+            How many keepalive frames it queued.
         """
         if not self._peers:
-            return
+            return 0
         renewed = self.awareness.renew(SERVER)
         if renewed is not None:
             self._renewing = background(self._relay_awareness(renewed))
-        for peer in list(self._peers):
-            if peer.idle_for() >= silent_for:
-                peer.send_frame(KEEPALIVE_FRAME)
+        silent = [peer for peer in self._peers if peer.idle_for() >= silent_for]
+        for peer in silent:
+            peer.send_frame(KEEPALIVE_FRAME)
+        return len(silent)
 
 
 def _still_exists(document_id: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -126,6 +127,25 @@ async def test_idle_connection_gets_keepalive_frames(editor: User, rooms: RoomRe
         alice = await connected("idle", editor)
         frame = await alice.communicator.receive_from(timeout=1)
         assert frame == KEEPALIVE_FRAME
+        await alice.disconnect()
+
+
+async def test_an_idle_connection_gets_about_one_keepalive_frame_per_interval(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    """Each frame is a send through the server for every idle connection: the idle cost
+    of 10,000 connections. Not more often than 7/8 of the interval, never later than it
+    (here with a second of slack for a busy machine)."""
+    interval = 0.8
+    with override_settings(COLLAB={"KEEPALIVE_INTERVAL": interval}):
+        alice = await connected("idle-rate", editor)
+        assert await alice.communicator.receive_from(timeout=2) == KEEPALIVE_FRAME
+        arrivals = [time.monotonic()]
+        for _ in range(3):
+            assert await alice.communicator.receive_from(timeout=2) == KEEPALIVE_FRAME
+            arrivals.append(time.monotonic())
+        gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+        assert all(interval * 7 / 8 - 0.02 <= gap <= interval + 1.0 for gap in gaps), gaps
         await alice.disconnect()
 
 

@@ -13,6 +13,7 @@ from django.db.utils import OperationalError
 from django.test import override_settings
 from pycrdt import Text
 
+from collab import rooms as rooms_module
 from collab import store
 from collab.close_codes import CloseCode
 from collab.exceptions import DocumentLoadError
@@ -198,3 +199,41 @@ def test_a_document_deleted_meanwhile_does_not_lose_the_other_rows(editor: User)
     deleted.delete()
     store.record_presences("process-a", {kept.pk: [editor.pk], gone_pk: [None]})
     assert store.live_presence([kept.pk, gone_pk]) == {kept.pk: (1, [editor.pk])}
+
+
+class SilentPeer(RecordingPeer):
+    """A connection sent nothing for ages, whose frames go out when the loop next runs."""
+
+    waiting = 0
+    most_waiting = 0
+
+    def idle_for(self) -> float:
+        return 3600.0
+
+    def send_frame(self, frame: bytes) -> None:
+        super().send_frame(frame)
+        SilentPeer.waiting += 1
+        SilentPeer.most_waiting = max(SilentPeer.most_waiting, SilentPeer.waiting)
+        asyncio.get_running_loop().call_soon(self._sent)
+
+    @staticmethod
+    def _sent() -> None:
+        SilentPeer.waiting -= 1
+
+
+async def test_keepalive_frames_go_out_a_batch_at_a_time(
+    rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of frames queued at once outlived young garbage collections: an idle
+    process with 10,000 open documents ran a full collection every minute or so."""
+    monkeypatch.setattr(rooms_module, "KEEPALIVE_BATCH", 100)
+    peers_per_room = 60
+    with override_settings(COLLAB={"KEEPALIVE_INTERVAL": 0.8}):
+        for n in range(5):
+            document = await Document.objects.acreate(key=f"silent-{n}")
+            for _ in range(peers_per_room):
+                await rooms.join(document.key, document.pk, SilentPeer())
+        SilentPeer.waiting = SilentPeer.most_waiting = 0
+        await asyncio.sleep(0.3)
+    assert SilentPeer.most_waiting <= 100 + peers_per_room
+    assert SilentPeer.most_waiting >= peers_per_room
