@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import time
 
+import channels.generic.websocket
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser, User
@@ -128,6 +129,21 @@ async def test_idle_connection_gets_keepalive_frames(editor: User, rooms: RoomRe
         frame = await alice.communicator.receive_from(timeout=1)
         assert frame == KEEPALIVE_FRAME
         await alice.disconnect()
+
+
+async def test_a_disconnect_takes_no_hop_to_djangos_thread(
+    editor: User, rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When every client drops at once, such hops queued ahead of their reconnections."""
+    hops: list[None] = []
+
+    async def counted_hop() -> None:
+        hops.append(None)
+
+    monkeypatch.setattr(channels.generic.websocket, "aclose_old_connections", counted_hop)
+    alice = await connected("blip", editor)
+    await alice.disconnect()
+    assert hops == []
 
 
 async def test_an_idle_connection_gets_about_one_keepalive_frame_per_interval(
