@@ -21,7 +21,7 @@ from collab import access
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import CollabError, QuotaExceeded, is_pycrdt_panic
-from collab.identity import connection_user, current_user
+from collab.identity import connection_grant, current_grant
 from collab.models import Document
 from collab.origins import check_origin
 from collab.outbox import Outbox
@@ -173,18 +173,18 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
 
     def _authorize(self) -> tuple[Access, Document]:
         """Find the connection's user and what it may do with the document (blocking)."""
-        user = connection_user(self.scope)
+        user, most = connection_grant(self.scope, self.key)
         self.user_id = user.pk if user.is_authenticated else None
         self._owner = owner_of(user, self.scope)
-        return authorize(user, self.key, partial(count_creation, self._owner))
+        return authorize(user, self.key, partial(count_creation, self._owner), most)
 
     def current_access(self) -> tuple[Access, bool]:
         """What this connection's user may do now, and whether they are logged in (blocking).
 
         For :mod:`collab.access`, when the user's or the document's access may have changed.
         """
-        user = current_user(self.scope)
-        return policy_access(user, self.key), user.is_authenticated
+        user, most = current_grant(self.scope, self.key)
+        return min(policy_access(user, self.key), most), user.is_authenticated
 
     async def apply_access(self, granted: Access, authenticated: bool) -> None:
         """Follow a changed decision: close without access, stop editing with read access.

@@ -47,6 +47,18 @@ class Forbidden(CollabError):
     close_code = CloseCode.FORBIDDEN
 
 
+class InvalidToken(NotAuthenticated):
+    """A token is not valid (any more) (:mod:`collab.tokens`).
+
+    It is malformed, tampered with or expired, or its user is gone, inactive or changed
+    the password.
+    """
+
+
+class TokenNotForDocument(Forbidden):
+    """A token names other documents than the one the connection asks for."""
+
+
 class UntrustedOrigin(CollabError):
     """A page of another origin opened the connection with the user's credentials."""
 

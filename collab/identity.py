@@ -13,9 +13,46 @@ from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 
 from collab import recent
+from collab.exceptions import InvalidToken, TokenNotForDocument
+from collab.permissions import Access
+from collab.tokens import read_token, token_of
 
 if TYPE_CHECKING:
     from collab.permissions import User
+
+
+def connection_grant(scope: Mapping[str, Any], key: str) -> tuple[User, Access]:
+    """The user a connection acts for, and the most its credential allows on ``key``.
+
+    Blocking: uses the database. A connection with a token (:mod:`collab.tokens`) acts
+    for the token's user, within the token's limits; any other for its session's user
+    (:func:`connection_user`), limited by the policy only.
+
+    Raises:
+        InvalidToken: The token is not valid (any more).
+        TokenNotForDocument: The token names other documents.
+    """
+    token = token_of(scope)
+    if token is None:
+        return connection_user(scope), Access.EDIT
+    grant = read_token(token)
+    return grant.user, grant.most(key)
+
+
+def current_grant(scope: Mapping[str, Any], key: str) -> tuple[User, Access]:
+    """:func:`connection_grant` as of now, for an open connection (blocking; no reuse).
+
+    A token that is no longer valid (expired, its user changed the password) allows
+    nothing, rather than raising.
+    """
+    token = token_of(scope)
+    if token is None:
+        return current_user(scope), Access.EDIT
+    try:
+        grant = read_token(token, reuse=False)
+        return grant.user, grant.most(key)
+    except (InvalidToken, TokenNotForDocument):
+        return AnonymousUser(), Access.NONE
 
 
 def connection_user(scope: Mapping[str, Any]) -> User:

@@ -21,6 +21,7 @@ from django.utils.http import is_same_domain
 
 from collab.exceptions import UntrustedOrigin
 from collab.identity import session_key
+from collab.tokens import token_of
 
 
 def check_origin(scope: Mapping[str, Any]) -> None:
@@ -36,7 +37,8 @@ def check_origin(scope: Mapping[str, Any]) -> None:
     A handshake without ``Origin`` passes: browsers always send one, so it comes from
     another kind of client, which could send any ``Origin`` it liked. A handshake
     without credentials passes too: it can do nothing a page could not do from its own
-    server. No I/O: the check runs before the user or the document is looked up.
+    server. So does one with a token (:mod:`collab.tokens`), whose cookies are ignored.
+    No I/O: the check runs before the user or the document is looked up.
 
     Raises:
         UntrustedOrigin: The handshake carries credentials from a page of another origin.
@@ -78,7 +80,13 @@ class _Handshake(HttpRequest):
 
 
 def _carries_credentials(scope: Mapping[str, Any]) -> bool:
-    """Whether the handshake sends a session cookie or has an authenticated scope user."""
+    """Whether the handshake sends a session cookie or has an authenticated scope user.
+
+    Not if it carries a token: the token is then the connection's only credential, and
+    a page can only send a token it was given (:mod:`collab.tokens`).
+    """
+    if token_of(scope) is not None:
+        return False
     user = scope.get("user")
     return session_key(scope) is not None or bool(user is not None and user.is_authenticated)
 

@@ -106,11 +106,16 @@ def policy_access(user: User, key: str) -> Access:
 
 
 def authorize(
-    user: User, key: str, before_creating: Callable[[], None] | None = None
+    user: User,
+    key: str,
+    before_creating: Callable[[], None] | None = None,
+    most: Access = Access.EDIT,
 ) -> tuple[Access, Document]:
     """Decide what ``user`` may do with document ``key``, creating it if allowed.
 
     ``before_creating`` runs before a document is created; it may refuse by raising.
+    ``most`` caps what the policy grants (a read-only token's connection reads only,
+    and creates nothing).
 
     Returns:
         The granted access (READ or EDIT) and the document.
@@ -128,7 +133,7 @@ def authorize(
         document = store.get_document(key)
         if document is not None:
             recent.documents.put(key, document)  # once: reuse never extends the bound
-    access = Access(get_policy()(user, key, document))
+    access = min(Access(get_policy()(user, key, document)), most)
     if access is Access.NONE:
         raise NotAuthenticated(key) if not user.is_authenticated else Forbidden(key)
     if document is None:

@@ -19,6 +19,7 @@ from typing import Any
 from collab.conf import conf
 from collab.identity import session_key
 from collab.tasks import PerLoop
+from collab.tokens import token_of
 
 FIRST_DELAY = 0.5
 """Seconds the second handshake of a refused client waits before it is checked."""
@@ -30,13 +31,14 @@ REMEMBERED = 10_000
 """Most clients remembered at once per process (the oldest are forgotten first)."""
 
 Client = tuple[str, str, str]
-"""A client as refusals remember it: address, session key and document key."""
+"""A client as refusals remember it: address, token or session key, and document key."""
 
 
 def client_of(scope: Mapping[str, Any], key: str) -> Client:
-    """Who is handshaking for document ``key``: its address and session (no I/O)."""
+    """Who is handshaking for document ``key``: its address and credential (no I/O)."""
     address = scope.get("client")
-    return (address[0] if address else "", session_key(scope) or "", key)
+    credential = token_of(scope) or session_key(scope) or ""
+    return (address[0] if address else "", credential, key)
 
 
 class Refusals:

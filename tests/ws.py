@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
@@ -59,14 +60,18 @@ class RecordingPeer:
 class Client:
     """A minimal y-websocket client on a communicator, holding its own pycrdt Doc."""
 
-    def __init__(self, key: str, user: Any = None, cookie: str | None = None) -> None:
+    def __init__(
+        self, key: str, user: Any = None, cookie: str | None = None, token: str | None = None
+    ) -> None:
         """Connect as ``user`` (put in the scope, as ``AuthMiddlewareStack`` would), or
-        with no user in the scope and a ``Cookie`` header holding ``cookie``."""
+        with no user in the scope and a ``Cookie`` header holding ``cookie``, or with a
+        ``token`` in the query string."""
         self.doc: Doc = Doc()
         self.text = self.doc.get("content", type=Text)
         headers = [(b"cookie", cookie.encode())] if cookie is not None else []
-        self.communicator = WebsocketCommunicator(application, f"/ws/collab/{key}", headers)
-        if cookie is None:
+        path = f"/ws/collab/{key}" + (f"?{urlencode({'token': token})}" if token else "")
+        self.communicator = WebsocketCommunicator(application, path, headers)
+        if cookie is None and token is None:
             self.communicator.scope["user"] = user
 
     async def connect(self) -> list[Message]:

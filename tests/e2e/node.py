@@ -232,18 +232,26 @@ class Clients:
         cookie: str | None = None,
         *,
         wait: bool = True,
+        token: str | None = None,
+        origin: str | None = None,
     ) -> YClient:
         """Connect a ``WebsocketProvider`` to document ``key`` and wait until it synced.
 
         ``library`` is the npm package whose provider connects: ``y-websocket`` (3.x,
         stops on 44xx close codes) or ``y-websocket-2`` (2.x, reconnects after any close).
         ``cookie`` is the ``Cookie`` header to send instead of a new session of ``user``;
+        ``token`` goes in the provider's ``params`` (with ``user`` None: no cookie);
+        ``origin`` replaces the server's own as the ``Origin`` header;
         ``wait=False`` returns without waiting for the sync (for a refused client).
         """
         name = f"{self._prefix}client{next(self._names)}"
-        connection = self._connection(user)
+        connection: dict[str, Any] = self._connection(user)
         if cookie is not None:
             connection["cookie"] = cookie
+        if token is not None:
+            connection["params"] = {"token": token}
+        if origin is not None:
+            connection["origin"] = origin
         result = self._driver.request("open", name=name, key=key, library=library, **connection)
         client = YClient(self._driver, name, int(result["clientId"]))
         if wait:

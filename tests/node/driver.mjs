@@ -44,13 +44,14 @@ const recordDenials = (provider, denials) => {
 const providers = { 'y-websocket': WebsocketProvider, 'y-websocket-2': WebsocketProvider2 }
 
 const commands = {
-  open ({ name, url, key, cookie, origin, library = 'y-websocket' }) {
+  open ({ name, url, key, cookie, origin, params = {}, library = 'y-websocket' }) {
     const Provider = providers[library]
     if (Provider === undefined) throw new Error(`unknown provider library ${library}`)
     const doc = new Y.Doc()
     const provider = new Provider(url, key, doc, {
       connect: false,
       disableBc: true, // Node has BroadcastChannel: clients in one process would sync through it
+      params, // the URL's query parameters (a collab token)
       WebSocketPolyfill: socketClassWith(headersFor({ cookie, origin }))
     })
     const client = { doc, provider, statuses: [], closeCodes: [], denials: [] }
