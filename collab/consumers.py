@@ -22,10 +22,9 @@ from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import CollabError, QuotaExceeded, is_pycrdt_panic
 from collab.identity import connection_grant, current_grant
-from collab.models import Document
 from collab.origins import check_origin
 from collab.outbox import Outbox
-from collab.permissions import Access, authorize, policy_access
+from collab.permissions import Access, Authorization, authorize, policy_access
 from collab.protocol import KEEPALIVE_FRAME, Message, QueryAwareness, SyncStep1, decode_message
 from collab.quotas import count_creation, open_counts, owner_of
 from collab.rate_limit import RateLimiter
@@ -147,11 +146,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             if delay := refusals.get().delay(self._client):
                 await asyncio.sleep(delay)  # refused lately: it retries at once otherwise
             check_origin(self.scope)
-            granted, document = await sync_batches.get().run(self._authorize)
-            self.can_edit = granted is Access.EDIT
+            decision = await sync_batches.get().run(self._authorize)
+            self.can_edit = decision.access is Access.EDIT
             open_counts.get().admit(self._owner, self.key)
             self._admitted = True
-            self.room = await get_registry().join(self.key, document.pk, self)
+            self.room = await get_registry().join(
+                self.key, decision.document.pk, self, new=decision.new_and_empty
+            )
             access.watch(self)
             refusals.get().admitted(self._client)
         except Exception as exc:
@@ -171,7 +172,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             await asyncio.sleep(conf.KEEPALIVE_INTERVAL)
             self.send_frame(KEEPALIVE_FRAME)
 
-    def _authorize(self) -> tuple[Access, Document]:
+    def _authorize(self) -> Authorization:
         """Find the connection's user and what it may do with the document (blocking)."""
         user, most = connection_grant(self.scope, self.key)
         self.user_id = user.pk if user.is_authenticated else None

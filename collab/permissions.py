@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from django.contrib.auth import get_permission_codename
 from django.utils.module_loading import import_string
@@ -105,12 +105,22 @@ def policy_access(user: User, key: str) -> Access:
     return Access(get_policy()(user, key, store.get_document(key)))
 
 
+class Authorization(NamedTuple):
+    """What :func:`authorize` decided."""
+
+    access: Access
+    """The granted access: READ or EDIT."""
+    document: Document
+    new_and_empty: bool
+    """Whether this authorization created the document and nothing is stored for it."""
+
+
 def authorize(
     user: User,
     key: str,
     before_creating: Callable[[], None] | None = None,
     most: Access = Access.EDIT,
-) -> tuple[Access, Document]:
+) -> Authorization:
     """Decide what ``user`` may do with document ``key``, creating it if allowed.
 
     ``before_creating`` runs before a document is created; it may refuse by raising.
@@ -118,7 +128,7 @@ def authorize(
     and creates nothing).
 
     Returns:
-        The granted access (READ or EDIT) and the document.
+        The granted access, the document, and whether it was created now, empty.
 
     Raises:
         NotAuthenticated: Anonymous user without access.
@@ -136,13 +146,14 @@ def authorize(
     access = min(Access(get_policy()(user, key, document)), most)
     if access is Access.NONE:
         raise NotAuthenticated(key) if not user.is_authenticated else Forbidden(key)
-    if document is None:
-        if tombstones.is_deleted(key):
-            raise DocumentDeleted(key)
-        if access is not Access.EDIT or not conf.AUTO_CREATE:
-            raise DocumentNotFound(key)
-        if before_creating is not None:
-            before_creating()
-        document = store.create_document(key)
-        recent.documents.put(key, document)
-    return access, document
+    if document is not None:
+        return Authorization(access, document, new_and_empty=False)
+    if tombstones.is_deleted(key):
+        raise DocumentDeleted(key)
+    if access is not Access.EDIT or not conf.AUTO_CREATE:
+        raise DocumentNotFound(key)
+    if before_creating is not None:
+        before_creating()
+    document, new_and_empty = store.get_or_create_document(key)
+    recent.documents.put(key, document)
+    return Authorization(access, document, new_and_empty)

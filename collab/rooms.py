@@ -62,10 +62,15 @@ class RoomRegistry:
         room = self._rooms.get(key)
         return room if room is not None and key not in self._loads else None
 
-    async def join(self, key: str, document_id: int, peer: Peer) -> Room:
+    async def join(self, key: str, document_id: int, peer: Peer, *, new: bool = False) -> Room:
         """Add ``peer`` to the room of ``key``, loading the document first if needed.
 
-        Concurrent joins share one load; nobody is admitted before it finished.
+        Concurrent joins share one load; nobody is admitted before it finished. The
+        room of a ``new`` document (its handshake just created it, and nothing was
+        stored for it) starts empty without reading the store. In a reconnect storm of new documents
+        those reads, each a write-locking transaction on SQLite, made every handshake
+        wait. An edit another process made meanwhile reaches the room through its
+        relay's first exchange with that process.
 
         Raises:
             DocumentLoadError: The document could not be loaded.
@@ -77,7 +82,7 @@ class RoomRegistry:
             room = None
         if room is None:
             room = self._rooms[key] = Room(key, document_id)
-            self._loads[key] = background(self._load(room))
+            self._loads[key] = background(self._load(room, stored=not new))
             if not self._process_tasks:
                 self._process_tasks = [
                     background(self._keep_alive()),
@@ -147,12 +152,13 @@ class RoomRegistry:
         task = self._unloading[room.key] = background(self._unload(room))
         return task
 
-    async def _load(self, room: Room) -> None:
+    async def _load(self, room: Room, *, stored: bool) -> None:
         try:
             unloading = self._unloading.get(room.key)
             if unloading is not None:
                 await asyncio.shield(unloading)
-            await room.load()
+            if stored:
+                await room.load()
             await self._connect_relay(room)
         except BaseException:
             if self._rooms.get(room.key) is room:

@@ -43,10 +43,21 @@ def create_document(key: str) -> Document:
 
     Sends ``document_created`` when it is new.
     """
+    return get_or_create_document(key)[0]
+
+
+def get_or_create_document(key: str) -> tuple[Document, bool]:
+    """The document with ``key``, created if missing, and whether it is new and empty.
+
+    Sends ``document_created`` when it is new. New and empty: this call created it, and
+    nothing was stored for it as it was created (a model field's document starts with
+    the field's content, and ``document_created`` receivers may store a first content).
+    """
     document, created = Document.objects.get_or_create(key=key)
-    if created:
-        signals.document_created.send(sender=Document, document=document)
-    return document
+    if not created:
+        return document, False
+    signals.document_created.send(sender=Document, document=document)
+    return document, not DocumentUpdate.objects.filter(document_id=document.pk).exists()
 
 
 def load_updates(document_id: int) -> list[bytes]:

@@ -5,6 +5,7 @@ This is the integration a project copies to add collab.
 
 from __future__ import annotations
 
+import gc
 import os
 
 from channels.routing import ProtocolTypeRouter, URLRouter
@@ -25,3 +26,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# What startup loaded lives as long as the process: keep the cycle collector off it
+# (see the deployment guide).
+gc.freeze()

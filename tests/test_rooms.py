@@ -237,3 +237,33 @@ async def test_keepalive_frames_go_out_a_batch_at_a_time(
         await asyncio.sleep(0.3)
     assert SilentPeer.most_waiting <= 100 + peers_per_room
     assert SilentPeer.most_waiting >= peers_per_room
+
+
+async def test_a_document_its_handshake_created_is_not_read_from_the_store(
+    editor: User, rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is stored for it. In a reconnect storm of new documents each of those
+    reads was a write-locking transaction on SQLite, which other handshakes waited for."""
+    loads: list[int] = []
+    real_load = store.load_updates
+
+    def counted_load(document_id: int) -> list[bytes]:
+        loads.append(document_id)
+        return real_load(document_id)
+
+    monkeypatch.setattr(store, "load_updates", counted_load)
+    alice = await connected("born-now", editor)
+    await alice.edit("typed")
+    bob = await connected("born-now", editor)
+    assert str(bob.text) == "typed"
+    assert loads == []
+    await alice.disconnect()
+    await bob.disconnect()
+    await wait_for_stored_text("born-now", "typed")
+    await rooms.unload_now("born-now")
+    assert rooms.get("born-now") is None
+    loads.clear()
+    carol = await connected("born-now", editor)
+    assert str(carol.text) == "typed"
+    assert len(loads) == 1
+    await carol.disconnect()
