@@ -161,7 +161,7 @@ async def test_an_idle_connection_gets_about_one_keepalive_frame_per_interval(
             assert await alice.communicator.receive_from(timeout=2) == KEEPALIVE_FRAME
             arrivals.append(time.monotonic())
         gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-        assert all(interval * 7 / 8 - 0.02 <= gap <= interval + 1.0 for gap in gaps), gaps
+        assert all(interval * 7 / 8 - 0.05 <= gap <= interval + 1.0 for gap in gaps), gaps
         await alice.disconnect()
 
 
