@@ -67,10 +67,10 @@ class RoomRegistry:
 
         Concurrent joins share one load; nobody is admitted before it finished. The
         room of a ``new`` document (its handshake just created it, and nothing was
-        stored for it) starts empty without reading the store. In a reconnect storm of new documents
-        those reads, each a write-locking transaction on SQLite, made every handshake
-        wait. An edit another process made meanwhile reaches the room through its
-        relay's first exchange with that process.
+        stored for it) starts empty without reading the store: in a reconnect storm of
+        new documents those reads, each a write-locking transaction on SQLite, made
+        every handshake wait. An edit another process made meanwhile reaches the room
+        through its relay's first exchange with that process.
 
         Raises:
             DocumentLoadError: The document could not be loaded.
