@@ -34,7 +34,7 @@ from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.permissions import Access
 from collab.relay_hub import cross_process_layer
-from collab.tasks import PerLoop, background
+from collab.tasks import PerLoop, background, cancelling
 
 if TYPE_CHECKING:
     from channels.layers import BaseChannelLayer
@@ -113,6 +113,8 @@ class _Process:
                     tasks.create_task(self._stay_in_group(layer, self.channel))
                     tasks.create_task(self._receive(layer, self.channel))
             except Exception as exc:
+                if cancelling():
+                    return  # the layer turned the cancellation into another error
                 logger.warning("collab: listening for access changes failed: %r", exc)
                 await asyncio.sleep(RETRY_DELAY)
 

@@ -26,7 +26,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from collab.conf import conf
-from collab.tasks import background
+from collab.tasks import background, cancelling
 
 if TYPE_CHECKING:
     from channels.layers import BaseChannelLayer
@@ -171,10 +171,10 @@ class RelayHub:
         return True
 
     async def _run(self) -> None:
-        while not self.channel and not self.stopped:
+        while not self.channel and not self.stopped and not cancelling():
             if not await self._open_channel():
                 await asyncio.sleep(RETRY_DELAY)
-        if self.stopped:
+        if self.stopped or cancelling():
             return
         self._tasks.append(background(self._receive_forever()))
         await self._heartbeat_forever()
@@ -208,7 +208,7 @@ class RelayHub:
                 await self._join_all()
             await self._send_heartbeat()
             self._forget_silent_senders()
-            if self.stopped:
+            if self.stopped or cancelling():
                 return  # the layer turned the cancellation into another error
             await asyncio.sleep(conf.REPAIR_INTERVAL)
 
@@ -242,7 +242,7 @@ class RelayHub:
             try:
                 message = await self.layer.receive(self.channel)
             except Exception as exc:
-                if self.stopped:
+                if self.stopped or cancelling():
                     return  # the layer turned the cancellation into another error
                 logger.warning("collab: receiving from the channel layer failed: %r", exc)
                 await asyncio.sleep(RETRY_DELAY)

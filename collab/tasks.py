@@ -38,6 +38,17 @@ class PerLoop(Generic[T]):
         return self._instances.get(asyncio.get_running_loop())
 
 
+def cancelling() -> bool:
+    """Whether the running task was asked to stop.
+
+    A library may turn the cancellation of a call into another error (redis-py raising
+    a timeout, say). A loop that retries after errors must then end rather than retry:
+    a server shutting down cancels every task and waits for all of them.
+    """
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def background(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     """Run ``coroutine`` as a task that does not inherit the caller's context variables.
 

@@ -277,6 +277,26 @@ async def test_a_stopped_hub_stops_even_if_the_layer_swallows_its_cancellation(
     await layer.flush()
 
 
+async def test_hub_tasks_a_server_cancels_end_even_if_the_layer_swallows_it(
+    redis_url: str,
+) -> None:
+    """A server shutting down cancels every task and waits for all of them (as
+    ``asyncio.run`` does): hypercorn's shutdown hung on a receive loop that went on
+    retrying after the layer turned its cancellation into a TimeoutError."""
+    layer = TimeoutOnCancelLayer(hosts=[redis_url])
+    room = await open_room("cancelled-by-server", layer)
+    assert room.relay is not None
+    hub = room.relay._hub
+    await asyncio.sleep(0.1)  # the receive loop is waiting in the layer
+    tasks = list(hub._tasks)
+    for task in tasks:
+        task.cancel()
+    _done, pending = await asyncio.wait(tasks, timeout=CANCELLED_RECEIVE_ENDS)
+    assert not pending
+    await room.close()
+    await layer.flush()
+
+
 def commands_processed(redis_url: str) -> int:
     """Commands the test Redis processed so far (its own INFO included)."""
     client = redis.Redis.from_url(redis_url)
