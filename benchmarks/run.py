@@ -448,7 +448,7 @@ KINDS = {
     "redis-fanout-10": ("daphne", "uvicorn"),
     "redis-fanout-50": ("daphne", "uvicorn"),
     "redis-idle-1000": ("daphne", "uvicorn"),
-    "redis-idle-10000": ("uvicorn",),
+    "redis-idle-10000": ("uvicorn", "floor", "reference"),
     "storm": ("daphne", "uvicorn", "reference"),
     "storm-10000": ("uvicorn", "reference"),
 }

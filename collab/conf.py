@@ -17,6 +17,7 @@ AnonymousAccess = Literal["none", "read", "edit"]
 
 DEFAULTS: dict[str, Any] = {
     "ROUTE_PREFIX": "ws/collab/",
+    "HOCUSPOCUS_ROUTE": "ws/hocuspocus",
     "AUTO_CREATE": True,
     "ANONYMOUS_ACCESS": "none",
     "PERMISSION_POLICY": "collab.permissions.default_policy",
@@ -71,6 +72,11 @@ class Settings:
     def ROUTE_PREFIX(self) -> str:
         """URL path before the document key in the websocket route."""
         return cast(str, self._get("ROUTE_PREFIX"))
+
+    @property
+    def HOCUSPOCUS_ROUTE(self) -> str:
+        """URL path of the route for Hocuspocus clients (every document on one socket)."""
+        return cast(str, self._get("HOCUSPOCUS_ROUTE"))
 
     @property
     def AUTO_CREATE(self) -> bool:

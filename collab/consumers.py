@@ -44,36 +44,20 @@ StateRequest = SyncStep1 | QueryAwareness
 or every presence state. A frame of 1 to 4 bytes, so throttled per connection."""
 
 
-class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
-    """Serves one y-websocket connection to the document named in the URL."""
+class SocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    """A websocket served straight from the server, its frames sent through an outbox."""
 
     groups = ()
     """No channel-layer groups: rooms, not connections, talk to the layer (see ``__call__``).
 
     Channels would otherwise give every connection an empty list of its own.
     """
-    can_edit = False
-    user_id: int | None = None
-    room: Room | None = None
     _outbox: Outbox
     """What waits to be sent to the client (set up in ``__call__``)."""
     _socket: ServerSocket
     """What collab sees and steers of the server's socket (set up in ``__call__``)."""
     _closing: asyncio.Task[None] | None = None
-    _refused = False
-    _state_bytes: int | None = None
-    """While the room answers a sync step 1: the bytes of its answer so far."""
-    _client: Client = ("", "", "")
-    """Who handshakes for which document, as refusals remember it."""
-    _owner = ""
-    """Whom the connection counts against (:func:`collab.quotas.owner_of`)."""
-    _admitted = False
-    """Whether the connection is counted in its owner's open connections and documents."""
-    """Whether the server decided to close this connection (it closes only once)."""
-    _answering: asyncio.Task[None] | None = None
-    """The task answering deferred requests (held: the loop keeps only weak references)."""
-    _deferred: dict[type[StateRequest], StateRequest] | None = None
-    """The latest request of each kind over the budget, answered when the budget renews."""
+    """The task closing the connection from an outbox callback (the loop keeps weak references)."""
 
     async def __call__(
         self,
@@ -91,8 +75,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         them with plain ``await send(...)`` calls from a task of its own, so this works
         whatever kind of awaitable the server's ``send`` returns.
 
-        When the server cancels the connection on shutdown, the room's pending updates
-        are stored first, then the client is closed with 4503 (going away) so it
+        When the server cancels the connection on shutdown, the pending updates of its
+        rooms are stored first, then the client is closed with 4503 (going away) so it
         reconnects (to another process, if any).
         """
         self.scope = scope
@@ -108,8 +92,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         except StopConsumer:
             pass
         except asyncio.CancelledError:
-            if self.room is not None:
-                await self.room.flush()
+            rooms = self._rooms()
+            for room in rooms:
+                await room.flush()
+            if rooms:
                 self._outbox.close(int(CloseCode.GOING_AWAY))
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(SHUTDOWN_SEND_TIMEOUT):
@@ -133,6 +119,69 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             raise ValueError(f"no handler for message type {message['type']}")
         await handler(message)
 
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        """End the connection: leave the room, and stop.
+
+        Channels' handler also closes stale database connections afterwards, in a hop to
+        Django's thread for thread-sensitive code. When a network blip drops every client
+        at once, thousands of those hops queued in that one thread ahead of the
+        authorizations of the same clients reconnecting; this consumer leaves no
+        database connection behind on the loop, and has no groups to leave.
+        """
+        await self.disconnect(message["code"])
+        raise StopConsumer()
+
+    def _rooms(self) -> list[Room]:
+        """The rooms whose pending updates are stored before a shutdown closes the socket."""
+        raise NotImplementedError
+
+    async def _refuse(self, code: CloseCode, reason: object) -> None:
+        """Log why and close the connection with ``code``."""
+        raise NotImplementedError
+
+    def _fell_behind(self) -> None:
+        """More than ``MAX_OUTBOX_BYTES`` wait for this client: close it (it resyncs later).
+
+        The close goes out at once, beside a send the server holds back. Under daphne it
+        waits behind the bytes Twisted buffers; if the client does not read it, autobahn
+        drops the TCP connection one second after sending it.
+        """
+        reason = f"client not reading: over {conf.MAX_OUTBOX_BYTES} bytes waiting"
+        self._closing = background(self._refuse(CloseCode.CLIENT_TOO_SLOW, reason))
+
+    def _not_sent(self, exc: BaseException) -> None:
+        """The server refused to send a frame for its size: close (4500) and say so.
+
+        The client missed that frame, so it must reconnect and resync.
+        """
+        reason = (
+            f"the server refused to send a frame: {exc} (its message limit must be at "
+            f"least MAX_FRAME_BYTES, {conf.MAX_FRAME_BYTES} bytes, plus 16)"
+        )
+        self._closing = background(self._refuse(CloseCode.SERVER_ERROR, reason))
+
+
+class DocumentConsumer(SocketConsumer):
+    """Serves one y-websocket connection to the document named in the URL."""
+
+    can_edit = False
+    user_id: int | None = None
+    room: Room | None = None
+    _refused = False
+    _state_bytes: int | None = None
+    """While the room answers a sync step 1: the bytes of its answer so far."""
+    _client: Client = ("", "", "")
+    """Who handshakes for which document, as refusals remember it."""
+    _owner = ""
+    """Whom the connection counts against (:func:`collab.quotas.owner_of`)."""
+    _admitted = False
+    """Whether the connection is counted in its owner's open connections and documents."""
+    """Whether the server decided to close this connection (it closes only once)."""
+    _answering: asyncio.Task[None] | None = None
+    """The task answering deferred requests (held: the loop keeps only weak references)."""
+    _deferred: dict[type[StateRequest], StateRequest] | None = None
+    """The latest request of each kind over the budget, answered when the budget renews."""
+
     async def connect(self) -> None:
         """Check the origin, authorize, join the document's room, and receive sync step 1."""
         self.key: str = self.scope["url_route"]["kwargs"]["key"]
@@ -150,6 +199,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self.can_edit = decision.access is Access.EDIT
             open_counts.get().admit(self._owner, self.key)
             self._admitted = True
+            self._joining()
             self.room = await get_registry().join(
                 self.key, decision.document.pk, self, new=decision.new_and_empty
             )
@@ -159,6 +209,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             await self._fail(exc)
         finally:
             keeping_alive.cancel()
+
+    def _joining(self) -> None:
+        """Called once the connection is admitted, before its room sends it anything."""
 
     async def _keep_alive_until_joined(self) -> None:
         """Send keepalive frames while the handshake waits.
@@ -299,21 +352,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self._state_requests.allow()  # each answer counts against the new window
             await self._give_to_room(request)
 
-    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
-        """End the connection: leave the room, and stop.
-
-        Channels' handler also closes stale database connections afterwards, in a hop to
-        Django's thread for thread-sensitive code. When a network blip drops every client
-        at once, thousands of those hops queued in that one thread ahead of the
-        authorizations of the same clients reconnecting; this consumer leaves no
-        database connection behind on the loop, and has no groups to leave.
-        """
-        await self.disconnect(message["code"])
-        raise StopConsumer()
-
     async def disconnect(self, code: int) -> None:
         """Leave the room, so the others learn this connection's presence is gone."""
         await self._leave()
+
+    def _rooms(self) -> list[Room]:
+        return [] if self.room is None else [self.room]
 
     def send_frame(self, frame: bytes) -> None:
         """Send one binary frame (the room's way to reach this connection), never waiting.
@@ -330,27 +374,6 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self._state_bytes += len(frame)
             self._outbox.limit = conf.MAX_OUTBOX_BYTES + self._state_bytes
         self._outbox.put(frame)
-
-    def _fell_behind(self) -> None:
-        """More than ``MAX_OUTBOX_BYTES`` wait for this client: close it (it resyncs later).
-
-        The close goes out at once, beside a send the server holds back. Under daphne it
-        waits behind the bytes Twisted buffers; if the client does not read it, autobahn
-        drops the TCP connection one second after sending it.
-        """
-        reason = f"client not reading: over {conf.MAX_OUTBOX_BYTES} bytes waiting"
-        self._closing = background(self._refuse(CloseCode.CLIENT_TOO_SLOW, reason))
-
-    def _not_sent(self, exc: BaseException) -> None:
-        """The server refused to send a frame for its size: close (4500) and say so.
-
-        The client missed that frame, so it must reconnect and resync.
-        """
-        reason = (
-            f"the server refused to send a frame: {exc} (its message limit must be at "
-            f"least MAX_FRAME_BYTES, {conf.MAX_FRAME_BYTES} bytes, plus 16)"
-        )
-        self._closing = background(self._refuse(CloseCode.SERVER_ERROR, reason))
 
     async def close_with(self, code: CloseCode) -> None:
         """Close this connection with ``code`` (the room's way to end it)."""
@@ -398,6 +421,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             exc_info=failure,
         )
         await self._leave()
+        await self._close(code, reason)
+
+    async def _close(self, code: CloseCode, reason: object) -> None:
+        """Send the close that ends a refusal (a client too slow to read gets it first)."""
         if code is CloseCode.CLIENT_TOO_SLOW:
             await self._outbox.close_now(int(code))
         else:

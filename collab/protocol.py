@@ -117,14 +117,24 @@ class PermissionDenied:
 Message = SyncStep1 | SyncStep2 | SyncUpdate | AwarenessUpdate | QueryAwareness | PermissionDenied
 
 
-class _Reader:
+class Reader:
     """Bounds-checked reader of lib0 encodings."""
 
     def __init__(self, data: bytes) -> None:
         self._data = data
         self._pos = 0
 
+    @property
+    def position(self) -> int:
+        """Bytes read so far."""
+        return self._pos
+
+    def remaining(self) -> int:
+        """Bytes not read yet."""
+        return len(self._data) - self._pos
+
     def var_uint(self) -> int:
+        """Read a variable-length unsigned integer."""
         value = 0
         shift = 0
         while True:
@@ -140,6 +150,7 @@ class _Reader:
                 return value
 
     def var_bytes(self) -> bytes:
+        """Read a length-prefixed byte array."""
         length = self.var_uint()
         end = self._pos + length
         if end > len(self._data):
@@ -149,12 +160,14 @@ class _Reader:
         return chunk
 
     def var_string(self) -> str:
+        """Read a length-prefixed UTF-8 string."""
         try:
             return self.var_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ProtocolError("string is not valid UTF-8") from exc
 
     def finish(self) -> None:
+        """Check that nothing is left to read."""
         if self._pos != len(self._data):
             raise ProtocolError(f"{len(self._data) - self._pos} unexpected trailing bytes")
 
@@ -178,7 +191,7 @@ def decode_message(frame: bytes) -> Message:
         and frame[2] == len(frame) - 3 < SHORT_LENGTH
     ):
         return SyncUpdate(frame[3:])  # the frame of almost every edit, decoded at once
-    reader = _Reader(frame)
+    reader = Reader(frame)
     message_type = reader.var_uint()
     message: Message
     if message_type == MessageType.SYNC:
@@ -197,7 +210,7 @@ def decode_message(frame: bytes) -> Message:
     return message
 
 
-def _decode_sync(reader: _Reader) -> SyncStep1 | SyncStep2 | SyncUpdate:
+def _decode_sync(reader: Reader) -> SyncStep1 | SyncStep2 | SyncUpdate:
     step = reader.var_uint()
     payload = reader.var_bytes()
     if step == YSyncMessageType.SYNC_STEP1:
@@ -216,7 +229,7 @@ def decode_awareness_update(payload: bytes) -> AwarenessUpdate:
     Raises:
         ProtocolError: The update is truncated, has trailing bytes, or a state is not JSON.
     """
-    reader = _Reader(payload)
+    reader = Reader(payload)
     entries = []
     for _ in range(reader.var_uint()):
         client_id = reader.var_uint()

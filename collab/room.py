@@ -11,7 +11,7 @@ import asyncio
 import functools
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pycrdt import Doc
 
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from collab.relay import Relay
 
 logger = logging.getLogger(__name__)
+
+P = TypeVar("P")
 
 READ_ONLY_FRAME = encode_permission_denied("read-only: your changes are not saved or shared")
 """Sent to read-only connections on join and whenever one of their edits is dropped."""
@@ -128,6 +130,10 @@ class Room:
     def peer_count(self) -> int:
         """How many connections are in the room."""
         return len(self._peers)
+
+    def peers_of_type(self, kind: type[P]) -> list[P]:
+        """The room's connections that are instances of ``kind``."""
+        return [peer for peer in self._peers if isinstance(peer, kind)]
 
     @property
     def storage_failing(self) -> bool:

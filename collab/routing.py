@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.urls import URLPattern, re_path
 
 from collab.conf import conf
 from collab.consumers import DocumentConsumer, refuse_unmatched_path
+from collab.hocuspocus import HocuspocusConsumer
 from collab.keys import KEY_PATTERN
 
 _refuse: Any = refuse_unmatched_path
@@ -19,14 +21,20 @@ for views only."""
 
 websocket_urlpatterns: list[URLPattern] = [
     re_path(
+        rf"^{re.escape(conf.HOCUSPOCUS_ROUTE)}$",
+        HocuspocusConsumer.as_asgi(),
+        name="collab-hocuspocus",
+    ),
+    re_path(
         rf"^{conf.ROUTE_PREFIX}(?P<key>{KEY_PATTERN})$",
         DocumentConsumer.as_asgi(),
         name="collab-document",
     ),
     re_path(rf"^{conf.ROUTE_PREFIX}", _refuse, name="collab-no-document"),
 ]
-"""The document route, then a route that refuses (with 4404) any other path under
-``ROUTE_PREFIX``: one that is not a valid document key."""
+"""The route for Hocuspocus clients (``HOCUSPOCUS_ROUTE``, every document on one
+socket), the document route for y-websocket clients, then a route that refuses (with
+4404) any other path under ``ROUTE_PREFIX``: one that is not a valid document key."""
 
 unmatched_path_route: URLPattern = re_path(r"", _refuse, name="collab-unmatched")
 """Matches every path: put it last in your websocket ``URLRouter``, so that a path no

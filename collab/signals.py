@@ -7,6 +7,9 @@ All are sent from a thread where the ORM may be used. Arguments:
   stands for anonymous users and server-side edits without a user). Sent at most once
   per ``COLLAB["CHANGE_SIGNAL_DELAY"]`` seconds per document and process.
 * ``document_deleted``: ``document``; its live sessions are being closed with 4410.
+* ``stateless_received``: ``key``, ``user_id`` and ``payload`` (a string): a Hocuspocus
+  client sent a stateless message about the document (``provider.sendStateless``). Answer
+  with :func:`collab.hocuspocus.send_stateless`.
 """
 
 from __future__ import annotations
@@ -16,3 +19,4 @@ from django.dispatch import Signal
 document_created = Signal()
 document_changed = Signal()
 document_deleted = Signal()
+stateless_received = Signal()

@@ -94,8 +94,18 @@ def make_token(
     return signing.dumps(payload, salt=SALT, compress=True)
 
 
+SCOPE_KEY = "collab.token"
+"""Where a protocol that sends tokens in its own messages (Hocuspocus) puts one in a scope."""
+
+
 def token_of(scope: Mapping[str, Any]) -> str | None:
-    """The token in the handshake's query string, if any (no I/O)."""
+    """The connection's token, if any (no I/O).
+
+    The token its auth message carried (:data:`SCOPE_KEY`; an empty one is none), or
+    else the one in the handshake's query string.
+    """
+    if SCOPE_KEY in scope:
+        return scope[SCOPE_KEY] or None
     query = scope.get("query_string") or b""
     values = parse_qs(query.decode("latin-1")).get(QUERY_PARAMETER)
     return values[-1] if values else None
