@@ -165,6 +165,10 @@ class YClient(_Handle):
         """Set this client's local awareness state (broadcast by the provider)."""
         self.driver.request("setAwareness", name=self.name, state=state)
 
+    def send_stateless(self, payload: str) -> None:
+        """Send a stateless message (Hocuspocus providers only)."""
+        self.driver.request("sendStateless", name=self.name, payload=payload)
+
     def close(self) -> None:
         """Destroy the provider: clean websocket close, no reconnect."""
         self.driver.request("close", name=self.name)
@@ -213,6 +217,13 @@ class RawSocket(_Handle):
         """Wait until the server closed the socket; return the close code."""
         snapshot = self.wait(lambda raw: raw["closeCode"] is not None, "close", timeout)
         return int(snapshot["closeCode"])
+
+
+@dataclass(frozen=True)
+class HocuspocusSocket(_Handle):
+    """A ``HocuspocusProviderWebsocket``: one socket for any number of documents."""
+
+    inspect_command: ClassVar[str] = "hocuspocusSocketInspect"
 
 
 class Clients:
@@ -265,6 +276,37 @@ class Clients:
         connection["url"] = f"{connection['url']}/{key}"
         self._driver.request("rawOpen", name=name, **connection)
         return RawSocket(self._driver, name)
+
+    def hocuspocus_socket(self, user: User | None, origin: str | None = None) -> HocuspocusSocket:
+        """Open a Hocuspocus socket on the server's ``ws/hocuspocus`` route.
+
+        With ``user``, it sends a session cookie of theirs (as a page of the site would).
+        """
+        name = f"{self._prefix}hocuspocus{next(self._names)}"
+        connection = self._connection(user)
+        connection["url"] = connection["url"].removesuffix("/ws/collab") + "/ws/hocuspocus"  # type: ignore[union-attr]
+        if origin is not None:
+            connection["origin"] = origin
+        self._driver.request("hocuspocusSocket", name=name, **connection)
+        return HocuspocusSocket(self._driver, name)
+
+    def open_hocuspocus(
+        self, socket: HocuspocusSocket, key: str, token: str = "", *, wait: bool = True
+    ) -> YClient:
+        """Attach a ``HocuspocusProvider`` of document ``key`` to ``socket``.
+
+        ``wait`` waits until it is authenticated and synced with nothing unacknowledged.
+        """
+        name = f"{self._prefix}provider{next(self._names)}"
+        result = self._driver.request(
+            "hocuspocusOpen", name=name, socket=socket.name, key=key, token=token
+        )
+        client = YClient(self._driver, name, int(result["clientId"]))
+        if wait:
+            client.wait(
+                lambda s: s["synced"] and s["scopes"] and s["unsyncedChanges"] == 0, "sync"
+            )
+        return client
 
     def _connection(self, user: User | None) -> dict[str, str | None]:
         cookie = None if user is None else session_cookie(user)

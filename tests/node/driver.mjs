@@ -4,6 +4,7 @@
 // {"id": 1, "result": ...} or {"id": 1, "error": "..."}. Every command returns at once;
 // the Python side polls `inspect` / `rawInspect` until what it waits for happens.
 
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { createInterface } from 'node:readline'
 import WebSocket from 'ws'
 import { WebsocketProvider, messageAuth } from 'y-websocket'
@@ -14,6 +15,7 @@ import { headersFor, socketClassWith } from './sockets.mjs'
 
 const clients = new Map()
 const rawSockets = new Map()
+const hocuspocusSockets = new Map()
 
 // stdout carries replies only; anything a library logs goes to stderr.
 console.log = console.error
@@ -64,15 +66,55 @@ const commands = {
   },
 
   inspect ({ name }) {
-    const { doc, provider, statuses, closeCodes, denials } = lookUp(clients, name)
+    const { doc, provider, statuses, closeCodes, denials, hocuspocus } = lookUp(clients, name)
     return {
       synced: provider.synced,
       text: doc.getText('content').toString(),
       awareness: [...provider.awareness.getStates()],
       statuses,
       closeCodes,
-      denials
+      denials,
+      ...(hocuspocus ? { ...hocuspocus, unsyncedChanges: provider.unsyncedChanges } : {})
     }
+  },
+
+  // One Hocuspocus socket, which `hocuspocusOpen` attaches documents to.
+  hocuspocusSocket ({ name, url, cookie, origin }) {
+    const socket = new HocuspocusProviderWebsocket({
+      url,
+      WebSocketPolyfill: socketClassWith(headersFor({ cookie, origin }))
+    })
+    const record = { socket, closeCodes: [] }
+    socket.on('close', ({ event }) => record.closeCodes.push(event.code))
+    hocuspocusSockets.set(name, record)
+  },
+
+  hocuspocusSocketInspect ({ name }) {
+    const { socket, closeCodes } = lookUp(hocuspocusSockets, name)
+    return { status: socket.status, closeCodes }
+  },
+
+  // A HocuspocusProvider (as Tiptap uses) of document `key` on socket `socket`.
+  hocuspocusOpen ({ name, socket, key, token = '' }) {
+    const doc = new Y.Doc()
+    const hocuspocus = { scopes: [], denials: [], stateless: [], closes: [] }
+    const provider = new HocuspocusProvider({
+      websocketProvider: lookUp(hocuspocusSockets, socket).socket,
+      name: key,
+      document: doc,
+      token,
+      onAuthenticated: ({ scope }) => hocuspocus.scopes.push(scope),
+      onAuthenticationFailed: ({ reason }) => hocuspocus.denials.push(reason),
+      onStateless: ({ payload }) => hocuspocus.stateless.push(payload),
+      onClose: ({ event }) => hocuspocus.closes.push([event.code, event.reason])
+    })
+    provider.attach() // a provider on a shared socket attaches explicitly
+    clients.set(name, { doc, provider, statuses: [], closeCodes: [], denials: [], hocuspocus })
+    return { clientId: doc.clientID }
+  },
+
+  sendStateless ({ name, payload }) {
+    lookUp(clients, name).provider.sendStateless(payload)
   },
 
   // The length alone, for documents too large to poll as text.
