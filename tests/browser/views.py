@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import engines
 
 from collab.widgets import CollaborativeEditor, CollaborativeFormMixin
+from tests.settings import ARTIFACTS
 
 PAGE = """{% load collab %}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ key }}</title>
@@ -44,6 +45,43 @@ def form_page(request: HttpRequest, key: str, mode: str) -> HttpResponse:
     form = body_form(initial={"body": request.GET.get("initial", "")}, collab_user=request.user)
     template = engines["django"].from_string(PAGE)
     return HttpResponse(template.render({"key": key, "form": form}, request))
+
+
+TIPTAP_PAGE = """{% load collab %}<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ key }} in Tiptap</title>
+<link rel="icon" href="data:,">
+<style>
+.collaboration-carets__caret { border-left: 1px solid; border-right: 1px solid;
+  margin: 0 -1px; position: relative; word-break: normal; pointer-events: none }
+.collaboration-carets__label { position: absolute; top: -1.4em; left: -1px;
+  font-size: 12px; white-space: nowrap; color: #fff; padding: 0 2px }
+</style></head>
+<body style="width: 46rem; margin: 2rem auto; font-family: sans-serif">
+<p id="status">connecting</p>
+<div id="editor" data-url="{{ url }}" data-key="{{ key }}" data-token="{% collab_token key %}"
+  data-name="{{ request.user.get_username }}" data-color="{{ color }}"></div>
+<script src="/tiptap.js"></script>
+</body></html>"""
+
+TIPTAP_BUNDLE = ARTIFACTS / "tiptap.js"
+"""The Tiptap page's script, built by ``tests/browser/test_tiptap.py``."""
+
+
+def tiptap_page(request: HttpRequest, key: str) -> HttpResponse:
+    """A Tiptap editor of document ``key`` on a stock ``HocuspocusProvider``, with a token
+    from ``{% collab_token %}``."""
+    context = {
+        "key": key,
+        "url": f"ws://{request.get_host()}/ws/hocuspocus",
+        "color": "#%06x" % (hash(request.user.get_username()) % 0xCCCCCC),
+    }
+    template = engines["django"].from_string(TIPTAP_PAGE)
+    return HttpResponse(template.render(context, request))
+
+
+def tiptap_script(request: HttpRequest) -> HttpResponse:
+    """The Tiptap page's bundled script."""
+    return HttpResponse(TIPTAP_BUNDLE.read_bytes(), content_type="text/javascript")
 
 
 def logged_out_page(request: HttpRequest) -> HttpResponse:

@@ -303,9 +303,7 @@ class Clients:
         )
         client = YClient(self._driver, name, int(result["clientId"]))
         if wait:
-            client.wait(
-                lambda s: s["synced"] and s["scopes"] and s["unsyncedChanges"] == 0, "sync"
-            )
+            client.wait(lambda s: s["synced"] and s["scopes"] and s["unsyncedChanges"] == 0, "sync")
         return client
 
     def _connection(self, user: User | None) -> dict[str, str | None]:
