@@ -6,11 +6,12 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
+from django.test import override_settings
 
 from collab import signals
 from collab.close_codes import CloseCode
-from collab.hocuspocus import MAX_HELD_FRAMES, send_stateless
+from collab.hocuspocus import MAX_HELD_FRAMES, MAX_PENDING_DOCUMENTS, send_stateless
 from collab.hocuspocus_protocol import HocuspocusType
 from collab.models import Document
 from collab.protocol import AwarenessUpdate, Reader, encode_awareness, encode_update
@@ -18,6 +19,7 @@ from collab.rooms import RoomRegistry
 from collab.tokens import make_token
 from tests.hocuspocus_client import AUTHENTICATED, PERMISSION_DENIED, HocuspocusSocket, string
 from tests.stored import wait_for_stored_text
+from tests.test_identity import logged_in_cookie
 from tests.ws import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -246,3 +248,80 @@ async def test_stateless_messages_reach_the_project_and_the_server_can_answer(
         await socket.disconnect()
     finally:
         signals.stateless_received.disconnect(receiver)
+
+
+async def test_a_downgrade_is_announced_and_a_revocation_closes_the_document(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    socket = HocuspocusSocket(editor)
+    await socket.connect()
+    await opened(socket, "revoked")
+    await opened(socket, "other")
+    await database_sync_to_async(
+        lambda: editor.user_permissions.remove(
+            Permission.objects.get(content_type__app_label="collab", codename="change_document")
+        )
+    )()
+    announced = [await socket.receive(timeout=5) for _ in range(2)]
+    assert {a.address for a in announced} == {"revoked", "other"}
+    assert {auth_answer(a.body) for a in announced} == {(AUTHENTICATED, "readonly")}
+    await socket.edit("revoked", "dropped")
+    assert (await socket.receive()).body == bytes((HocuspocusType.SYNC_STATUS, 0))
+    await database_sync_to_async(editor.user_permissions.clear)()
+    closes = {(await socket.receive(timeout=5)).address for _ in range(2)}
+    assert closes == {"revoked", "other"}
+    await wait_for_stored_text("revoked", "")
+    await socket.disconnect()
+
+
+async def test_an_invalid_name_or_a_cookie_from_another_origin_is_denied(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    cookie = await database_sync_to_async(logged_in_cookie)(editor)
+    socket = HocuspocusSocket(cookie=cookie)
+    socket.communicator.scope["headers"].append((b"origin", b"http://other.example"))
+    await socket.connect()
+    await socket.open("bad name!")
+    assert auth_answer((await socket.receive()).body)[1].startswith("4404 NOT_FOUND")
+    await socket.open("fine")
+    assert auth_answer((await socket.receive()).body)[1].startswith("4412 UNTRUSTED_ORIGIN")
+    assert await opened(socket, "fine", make_token(editor)) == "read-write"
+    await socket.disconnect()
+
+
+async def test_documents_awaiting_authorization_are_bounded(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    socket = HocuspocusSocket(editor)
+    await socket.connect()
+    for number in range(MAX_PENDING_DOCUMENTS + 1):
+        await socket.send(f"pending-{number}", AWARENESS)
+    assert await socket.receive_close() == CloseCode.QUOTA_EXCEEDED
+
+
+@override_settings(COLLAB={"KEEPALIVE_INTERVAL": 0.2})
+async def test_an_idle_socket_without_documents_is_pinged(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    socket = HocuspocusSocket(editor)
+    await socket.connect()
+    assert await socket.communicator.receive_from(1) == bytes((HocuspocusType.PING,))
+    await socket.communicator.send_to(bytes_data=bytes((HocuspocusType.PONG,)))
+    assert await socket.communicator.receive_from(1) == bytes((HocuspocusType.PING,))
+    await socket.disconnect()
+
+
+async def test_a_shutdown_stores_every_document_and_closes_with_4503(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    with override_settings(COLLAB={"FLUSH_INTERVAL": 60.0}):
+        socket = HocuspocusSocket(editor)
+        await socket.connect()
+        for name in ("first", "second"):
+            await opened(socket, name)
+            await socket.edit(name, f"{name} edit")
+            assert (await socket.receive()).type is HocuspocusType.SYNC_STATUS
+        socket.communicator.future.cancel()
+        assert await socket.receive_close() == CloseCode.GOING_AWAY
+        for name in ("first", "second"):
+            await wait_for_stored_text(name, f"{name} edit")
