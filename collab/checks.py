@@ -16,6 +16,9 @@ from collab.conf import DEFAULTS, conf
 ROUTE_PREFIX = re.compile(r"([A-Za-z0-9_.~-]+/)*")
 """Path segments, each followed by a slash: what the websocket route may start with."""
 
+ROUTE_PATH = re.compile(r"([A-Za-z0-9_.~-]+/)*[A-Za-z0-9_.~-]+")
+"""Path segments separated by slashes: a whole route's path."""
+
 IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -153,6 +156,12 @@ def _choice_problems(values: dict[str, Any]) -> list[str]:
     prefix = values["ROUTE_PREFIX"]
     if not isinstance(prefix, str) or not ROUTE_PREFIX.fullmatch(prefix):
         problems.append("COLLAB['ROUTE_PREFIX'] must look like 'ws/collab/' (no leading '/').")
+    route = values["HOCUSPOCUS_ROUTE"]
+    if not isinstance(route, str) or not ROUTE_PATH.fullmatch(route):
+        problems.append(
+            "COLLAB['HOCUSPOCUS_ROUTE'] must look like 'ws/hocuspocus' (no leading or "
+            "trailing '/')."
+        )
     if values["ANONYMOUS_ACCESS"] not in ("none", "read", "edit"):
         problems.append("COLLAB['ANONYMOUS_ACCESS'] must be 'none', 'read' or 'edit'.")
     layer = values["CHANNEL_LAYER"]

@@ -39,7 +39,12 @@ def test_e002_asgi_application_missing() -> None:
 
 
 def test_e003_valid_settings_pass() -> None:
-    valid = {"FLUSH_INTERVAL": 0.5, "ANONYMOUS_ACCESS": "read", "ROUTE_PREFIX": "live/docs/"}
+    valid = {
+        "FLUSH_INTERVAL": 0.5,
+        "ANONYMOUS_ACCESS": "read",
+        "ROUTE_PREFIX": "live/docs/",
+        "HOCUSPOCUS_ROUTE": "live/tiptap",
+    }
     with override_settings(COLLAB=valid):
         assert check_collab_settings() == []
 
@@ -70,6 +75,9 @@ def test_e003_invalid_settings() -> None:
         {"KEEPALIVE_INTERVAL": 30},
         {"ROUTE_PREFIX": "/ws/"},
         {"ROUTE_PREFIX": "ws/(.*)/"},
+        {"HOCUSPOCUS_ROUTE": "/ws/hocuspocus"},
+        {"HOCUSPOCUS_ROUTE": "ws/hocuspocus/"},
+        {"HOCUSPOCUS_ROUTE": None},
         {"REPAIR_INTERVAL": 0},
         {"CHANNEL_LAYER": "elsewhere"},
         {"CHANNEL_LAYER": None},

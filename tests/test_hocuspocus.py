@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import Permission, User
 from django.test import override_settings
@@ -228,8 +229,13 @@ async def test_stateless_messages_reach_the_project_and_the_server_can_answer(
 ) -> None:
     received: list[tuple[str, int | None, str]] = []
 
+    async def answer(key: str, payload: str) -> None:
+        send_stateless(key, payload)
+
     def receiver(sender: object, key: str, user_id: int | None, payload: str, **_: object) -> None:
+        """As the docs show: a receiver answers through ``async_to_sync``."""
         received.append((key, user_id, payload))
+        async_to_sync(answer)(key, f"seen: {payload}")
 
     signals.stateless_received.connect(receiver)
     try:
@@ -242,9 +248,11 @@ async def test_stateless_messages_reach_the_project_and_the_server_can_answer(
                 break
             await asyncio.sleep(0.02)
         assert received == [("chatty", editor.pk, "hello")]
+        seen = await socket.receive()
+        assert (seen.type, seen.text) == (HocuspocusType.STATELESS, "seen: hello")
         assert send_stateless("chatty", "welcome") == 1
-        answer = await socket.receive()
-        assert (answer.type, answer.text) == (HocuspocusType.STATELESS, "welcome")
+        welcome = await socket.receive()
+        assert (welcome.type, welcome.text) == (HocuspocusType.STATELESS, "welcome")
         await socket.disconnect()
     finally:
         signals.stateless_received.disconnect(receiver)
