@@ -167,10 +167,14 @@ class HocuspocusDocument(DocumentConsumer):
         self._put(encode_stateless(self.address, payload))
 
     async def stateless(self, payload: str) -> None:
-        """Hand a stateless message of the client to the project (:data:`stateless_received`)."""
+        """Hand a stateless message of the client to the project (``stateless_received``).
+
+        It counts against the connection's rate limit, as a change does.
+        """
         await in_worker_thread(signals.stateless_received.send)(
             sender=Document, key=self.key, user_id=self.user_id, payload=payload
         )
+        await self._slow_down()
 
 
 class _Pending:
@@ -178,7 +182,6 @@ class _Pending:
 
     def __init__(self) -> None:
         self.frames: deque[bytes] = deque()
-        self.document: HocuspocusDocument | None = None
         self.task: asyncio.Task[None] | None = None
 
 
@@ -187,14 +190,21 @@ class HocuspocusConsumer(SocketConsumer):
 
     _refused = False
 
-    async def websocket_connect(self, message: dict[str, Any]) -> None:
-        """Accept at once: each document is authorized by its own auth message."""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._documents: dict[str, HocuspocusDocument] = {}
+        """The documents joined on this socket, by address."""
         self._pending: dict[str, _Pending] = {}
+        """The documents awaiting authorization (or replaying what they held), by address."""
         self._held_bytes = 0
         self._held_frames = 0
         self._last_sent = time.monotonic()
+        self._pinging: asyncio.Task[None] | None = None
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        """Accept at once: each document is authorized by its own auth message."""
         await self.accept()
+        self._last_sent = time.monotonic()
         self._pinging = background(self._ping())
 
     async def disconnect(self, code: int) -> None:
@@ -202,10 +212,11 @@ class HocuspocusConsumer(SocketConsumer):
         await self._leave_all()
 
     async def _leave_all(self) -> None:
-        self._pinging.cancel()
+        if self._pinging is not None:
+            self._pinging.cancel()
         for pending in self._pending.values():
-            if pending.task is not None:
-                pending.task.cancel()
+            if pending.task not in (None, asyncio.current_task()):
+                pending.task.cancel()  # not the authorization closing the socket itself
         self._pending.clear()
         documents, self._documents = list(self._documents.values()), {}
         for document in documents:
@@ -250,12 +261,14 @@ class HocuspocusConsumer(SocketConsumer):
     async def _route(self, frame: AddressedFrame, raw: bytes) -> None:
         if frame.type in (HocuspocusType.SYNC_REPLY, HocuspocusType.BROADCAST_STATELESS):
             raise ProtocolError(f"message type {int(frame.type)} is the server's own")
-        document = self._documents.get(frame.address)
-        if document is not None:
+        if frame.address in self._pending:  # held frames go first, in order
+            if frame.type is HocuspocusType.CLOSE:
+                self._drop_pending(frame.address)
+            else:
+                self._hold(frame, raw)
+        elif (document := self._documents.get(frame.address)) is not None:
             await self._to_document(document, frame)
-        elif frame.type is HocuspocusType.CLOSE:
-            self._drop_pending(frame.address)
-        else:
+        elif frame.type is not HocuspocusType.CLOSE:
             self._hold(frame, raw)
 
     async def _to_document(self, document: HocuspocusDocument, frame: AddressedFrame) -> None:
@@ -292,27 +305,30 @@ class HocuspocusConsumer(SocketConsumer):
 
     async def _authorize(self, address: str, token: str, pending: _Pending) -> None:
         """Authorize and join the document, then replay its held frames in order."""
-        document = pending.document = HocuspocusDocument(self, address, token)
+        document = HocuspocusDocument(self, address, token)
         try:
             if _KEY.fullmatch(document.key):
                 await document.connect()
             else:
                 await document.close_with(CloseCode.NOT_FOUND)
-        except asyncio.CancelledError:
-            await document.disconnect(0)  # the socket closed, or the client detached
+            if document.room_of() is not None:
+                self._documents[address] = document
+                while pending.frames and not self._refused and address in self._documents:
+                    body = pending.frames.popleft()
+                    self._held_bytes -= len(body)
+                    self._held_frames -= 1
+                    await self._to_document(document, split_frame(addressed(address, body)))
+        except asyncio.CancelledError:  # the socket closed, or the client detached
+            self.forget(document)
+            await document.disconnect(0)
             raise
-        if document.room_of() is None:
-            self._release(address)
-            return
-        self._documents[address] = document
-        while pending.frames and not self._refused and address in self._documents:
-            body = pending.frames.popleft()
-            self._held_bytes -= len(body)
-            self._held_frames -= 1
-            await self._to_document(document, split_frame(addressed(address, body)))
-        self._release(address)
+        finally:
+            self._release(address, pending)
 
-    def _release(self, address: str) -> None:
+    def _release(self, address: str, pending: _Pending | None = None) -> None:
+        """Stop holding frames for ``address`` (only for ``pending``, if given)."""
+        if pending is not None and self._pending.get(address) is not pending:
+            return
         pending = self._pending.pop(address, None)
         if pending is not None:
             self._held_frames -= len(pending.frames)

@@ -15,6 +15,7 @@ from collab.close_codes import CloseCode
 from collab.hocuspocus import MAX_HELD_FRAMES, MAX_PENDING_DOCUMENTS, send_stateless
 from collab.hocuspocus_protocol import HocuspocusType
 from collab.models import Document
+from collab.permissions import Access
 from collab.protocol import AwarenessUpdate, Reader, encode_awareness, encode_update
 from collab.rooms import RoomRegistry
 from collab.tokens import make_token
@@ -333,3 +334,23 @@ async def test_a_shutdown_stores_every_document_and_closes_with_4503(
         assert await socket.receive_close() == CloseCode.GOING_AWAY
         for name in ("first", "second"):
             await wait_for_stored_text(name, f"{name} edit")
+
+
+def failing_policy(user: object, key: str, document: object) -> Access:
+    """A permission policy that fails for one document."""
+    if key == "broken":
+        raise RuntimeError("the policy failed")
+    return Access.EDIT
+
+
+async def test_a_server_error_while_authorizing_closes_the_socket_with_4500(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    """Providers reconnect after a socket close, and retry; a denial would be final."""
+    with override_settings(COLLAB={"PERMISSION_POLICY": f"{__name__}.failing_policy"}):
+        socket = HocuspocusSocket(editor)
+        await socket.connect()
+        await opened(socket, "fine")
+        await socket.open("broken")
+        assert await socket.receive_close() == CloseCode.SERVER_ERROR
+    assert rooms.get("fine") is None or rooms.get("fine").peer_count == 0  # type: ignore[union-attr]
