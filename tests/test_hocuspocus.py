@@ -354,3 +354,35 @@ async def test_a_server_error_while_authorizing_closes_the_socket_with_4500(
         await socket.open("broken")
         assert await socket.receive_close() == CloseCode.SERVER_ERROR
     assert rooms.get("fine") is None or rooms.get("fine").peer_count == 0  # type: ignore[union-attr]
+
+
+async def test_a_document_over_the_quota_is_denied_and_the_others_stay(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    with override_settings(COLLAB={"MAX_DOCUMENTS_PER_USER": 1, "QUOTA_CLOSE_DELAY": 0}):
+        socket = HocuspocusSocket(editor)
+        await socket.connect()
+        await opened(socket, "first-one")
+        await socket.open("second-one")
+        kind, reason = auth_answer((await socket.receive()).body)
+        assert kind == PERMISSION_DENIED
+        assert reason.startswith("4409 QUOTA_EXCEEDED")
+        await socket.edit("first-one", "still open")
+        assert (await socket.receive()).type is HocuspocusType.SYNC_STATUS
+        await socket.disconnect()
+
+
+async def test_session_awareness_addresses_share_the_document(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    """``sessionAwareness`` providers address ``name\\0session``: two of them, one room."""
+    socket = HocuspocusSocket(editor)
+    await socket.connect()
+    await opened(socket, "shared-doc\0tab-one")
+    await opened(socket, "shared-doc\0tab-two")
+    await socket.edit("shared-doc\0tab-one", "typed in tab one")
+    received = {(await socket.receive()).address for _ in range(2)}
+    assert received == {"shared-doc\0tab-one", "shared-doc\0tab-two"}
+    assert rooms.get("shared-doc").peer_count == 2  # type: ignore[union-attr]
+    await wait_for_stored_text("shared-doc", "typed in tab one")
+    await socket.disconnect()
