@@ -88,3 +88,10 @@ def test_both_protocols_share_a_room_and_cursors(clients: Clients, editor: User)
     plain.set_awareness({"user": {"name": "Plain"}})
     plain.wait_awareness(tiptap.client_id, {"user": {"name": "Tip"}})
     tiptap.wait_awareness(plain.client_id, {"user": {"name": "Plain"}})
+
+
+@pytest.mark.parametrize("server", ["tests.e2e.stateless_settings"], indirect=True)
+def test_stateless_messages_go_both_ways(clients: Clients, editor: User) -> None:
+    provider = clients.open_hocuspocus(clients.hocuspocus_socket(editor), "talk")
+    provider.send_stateless("hello")
+    provider.wait(lambda s: s["stateless"] == ["echo: hello"], "the server's answer")
