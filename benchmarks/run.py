@@ -189,13 +189,15 @@ def summarize(path: Path, top: int = 25) -> str:
 @contextmanager
 def servers(kind: str, count: int = 1, redis: bool = False) -> Iterator[list[Server]]:
     """Start ``count`` fresh servers of ``kind`` and stop them afterwards."""
-    if kind == "reference":
-        storage = ARTIFACTS / "reference-leveldb"
-        shutil.rmtree(storage, ignore_errors=True)
-        env = {**os.environ, "YPERSISTENCE": str(storage)}
-    else:
-        env = collab_env(redis)
-    started = [Server(kind, env, ARTIFACTS / f"{kind}-{i}.log") for i in range(count)]
+    envs = []
+    for i in range(count):
+        if kind == "reference":  # each process its own storage: LevelDB locks its directory
+            storage = ARTIFACTS / f"reference-leveldb-{i}"
+            shutil.rmtree(storage, ignore_errors=True)
+            envs.append({**os.environ, "YPERSISTENCE": str(storage)})
+        else:
+            envs.append(collab_env(redis))
+    started = [Server(kind, env, ARTIFACTS / f"{kind}-{i}.log") for i, env in enumerate(envs)]
     try:
         for server in started:
             server.start()
@@ -329,6 +331,7 @@ def hold_documents(
         "documents": count,
         "connected": min(ready["connected"] for ready in opened),
         "stillConnected": min(done.get("stillConnected", 0) for done in closed),
+        "reconnects": sum(done.get("closes", 0) for done in closed),
         "connectSeconds": max(ready["connectSeconds"] for ready in opened),
         "cpuPercent": max(100 * used / elapsed for used in cpu),
         "redisCommandsPerSecond": commands / elapsed,
@@ -492,6 +495,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("redis-idle-10000", "perDocumentKB", "KB"),
     ("redis-idle-10000", "rssPerProcessMB", "MB"),
     ("redis-idle-10000", "connectSeconds", "s"),
+    ("redis-idle-10000", "reconnects", ""),
     ("storm", "seconds", "s"),
     ("storm", "synced", ""),
     ("storm", "dropped", ""),

@@ -136,10 +136,6 @@ class HocuspocusDocument(DocumentConsumer):
         """Seconds since anything was sent on the socket (its documents share the timer)."""
         return self._carrier.idle_for()
 
-    def room_of(self) -> Room | None:
-        """The room this document joined, if it did."""
-        return self.room
-
     async def _give_to_room(self, message: Message) -> bool:
         """Hand ``message`` to the room; acknowledge an update with a sync status.
 
@@ -223,7 +219,7 @@ class HocuspocusConsumer(SocketConsumer):
             await document.disconnect(0)
 
     def _rooms(self) -> list[Room]:
-        return [room for d in self._documents.values() if (room := d.room_of()) is not None]
+        return [room for d in self._documents.values() if (room := d.room) is not None]
 
     def idle_for(self) -> float:
         """Seconds since anything was sent on this socket."""
@@ -311,7 +307,7 @@ class HocuspocusConsumer(SocketConsumer):
                 await document.connect()
             else:
                 await document.close_with(CloseCode.NOT_FOUND)
-            if document.room_of() is not None:
+            if document.room is not None:
                 self._documents[address] = document
                 while pending.frames and not self._refused and address in self._documents:
                     body = pending.frames.popleft()
