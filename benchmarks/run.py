@@ -542,8 +542,8 @@ def figure(
 def table(results: dict[str, dict[str, Result]]) -> str:
     """The results as a Markdown table with the ratios to the reference.
 
-    In ``redis-*`` rows (two collab processes) the ratio is to the same server kind in
-    one process (the ``fanout-*`` row), not to the reference; their ``cross`` figures
+    In ``redis-fanout-*`` rows (two collab processes) the ratio is to the same server
+    kind in one process (the ``fanout-*`` row), not to the reference; their ``cross`` figures
     count only deliveries from a writer on the other process. The ``floor`` column is the
     bare relay of ``benchmarks/floor.py`` under uvicorn.
     """
@@ -559,7 +559,7 @@ def table(results: dict[str, dict[str, Result]]) -> str:
         values = [figure(results, scenario, kind, key) for kind in measured]
         reference = figure(results, scenario, "reference", key)
         refs = [reference] * len(measured)
-        if scenario.startswith("redis-"):
+        if scenario.startswith("redis-fanout"):
             one = scenario.removeprefix("redis-")
             refs = [figure(results, one, kind, key) for kind in measured]
             reference = None
