@@ -23,7 +23,6 @@ from collab.exceptions import DocumentLoadError, ProtocolError, ReplicaBroken
 from collab.presence_rows import presence_rows
 from collab.protocol import (
     EMPTY_UPDATE,
-    KEEPALIVE_FRAME,
     AwarenessUpdate,
     Message,
     PermissionDenied,
@@ -607,26 +606,21 @@ class Room:
         """The user ids (None: anonymous) of the room's connections, for its presence row."""
         return [peer.user_id for peer in self._peers]
 
-    def keep_alive(self, silent_for: float) -> int:
-        """Send connections sent nothing for ``silent_for`` seconds a no-op frame.
+    def has_peer(self, peer: Peer) -> bool:
+        """Whether ``peer`` is connected to this room."""
+        return peer in self._peers
 
-        Stock clients close a socket that received nothing for 30 seconds. The server's
-        own presence state is renewed on the same beat (stock clients drop a state not
-        renewed for 30 seconds). The room registry calls this for every room, from one
-        task for the whole process.
+    def renew_server_presence(self) -> None:
+        """Renew the server's own presence states (stock clients drop them after 30 s).
 
-        Returns:
-            How many keepalive frames it queued.
+        The keepalive schedule (:mod:`collab.keepalive`) calls it on every beat; a room
+        with no state of the server's, or no connection, does nothing.
         """
         if not self._peers:
-            return 0
+            return
         renewed = self.awareness.renew(SERVER)
         if renewed is not None:
             self._renewing = background(self._relay_awareness(renewed))
-        silent = [peer for peer in self._peers if peer.idle_for() >= silent_for]
-        for peer in silent:
-            peer.send_frame(KEEPALIVE_FRAME)
-        return len(silent)
 
 
 def _still_exists(document_id: int) -> bool:

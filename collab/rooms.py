@@ -14,6 +14,7 @@ from weakref import WeakKeyDictionary
 from collab import recent, store
 from collab.close_codes import CloseCode
 from collab.conf import conf
+from collab.keepalive import KeepaliveSchedule
 from collab.presence_rows import PROCESS_ID
 from collab.relay import Relay, announce_deleted
 from collab.relay_hub import RelayHub, cross_process_layer
@@ -21,23 +22,6 @@ from collab.room import Peer, Room
 from collab.tasks import background, in_worker_thread
 
 logger = logging.getLogger(__name__)
-
-KEEPALIVE_BEATS = 8
-"""Checks for silent connections per ``KEEPALIVE_INTERVAL``.
-
-An idle connection gets a keepalive frame after ``7/8`` to ``8/8`` of the interval: more
-beats send fewer frames (each is a send through the server for every idle connection,
-the main idle cost of 10,000 connections) but look at every connection more often.
-"""
-
-KEEPALIVE_BATCH = 100
-"""Keepalive frames queued before the beat lets them go out.
-
-Each frame waits in its connection's outbox with a sending task until the loop runs
-it. Thousands queued at once lived long enough for the garbage collector to move
-them to its oldest generation, and a process with 10,000 open documents then ran a
-full collection (about a second of CPU) every minute or so, while idle.
-"""
 
 
 class RoomRegistry:
@@ -52,6 +36,7 @@ class RoomRegistry:
         self._hub: RelayHub | None = None
         self._process_tasks: list[asyncio.Task[None]] = []
         """Work for all rooms at once (keepalive, presence refresh), while any is open."""
+        self._keepalive = KeepaliveSchedule()
 
     def open_rooms(self) -> list[Room]:
         """Every room this registry holds, loaded, loading or unloading."""
@@ -85,13 +70,14 @@ class RoomRegistry:
             self._loads[key] = background(self._load(room, stored=not new))
             if not self._process_tasks:
                 self._process_tasks = [
-                    background(self._keep_alive()),
+                    background(self._keepalive.run(self._rooms.values)),
                     background(self._refresh_presence()),
                 ]
         load = self._loads.get(key)
         if load is not None:
             await asyncio.shield(load)
         await room.add_peer(peer)
+        self._keepalive.watch(room, peer)
         return room
 
     async def leave(self, room: Room, peer: Peer) -> None:
@@ -198,26 +184,6 @@ class RoomRegistry:
             self._unloading.pop(room.key, None)
             self._closing.pop(room.key, None)
             self._stop_process_tasks_if_empty()
-
-    async def _keep_alive(self) -> None:
-        """Keep every room's silent connections alive: one task, not one per room.
-
-        Every ``KEEPALIVE_INTERVAL / KEEPALIVE_BEATS`` seconds, connections sent nothing
-        for all but one beat of the interval get a keepalive frame, so none waits longer
-        than the interval, and an idle one gets a frame about once per interval.
-
-        Every :data:`KEEPALIVE_BATCH` frames it yields, so those go out before more are
-        queued (see there).
-        """
-        while True:
-            beat = conf.KEEPALIVE_INTERVAL / KEEPALIVE_BEATS
-            await asyncio.sleep(beat)
-            queued = 0
-            for room in list(self._rooms.values()):
-                queued += room.keep_alive(silent_for=conf.KEEPALIVE_INTERVAL - beat)
-                if queued >= KEEPALIVE_BATCH:
-                    queued = 0
-                    await asyncio.sleep(0)
 
     async def _refresh_presence(self) -> None:
         """Keep this process's rows of who is connected fresh: one query for all rooms."""
