@@ -59,7 +59,7 @@ class KeepaliveSchedule:
         """Every beat, renew the server's presence in ``rooms()`` and send what is due."""
         while True:
             await asyncio.sleep(conf.KEEPALIVE_INTERVAL / KEEPALIVE_BEATS)
-            for room in rooms():
+            for room in [room for room in rooms() if room.presents]:
                 room.renew_server_presence()
             await self.beat()
 

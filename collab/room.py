@@ -103,6 +103,8 @@ class Room:
         self._store_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
         self._renewing: asyncio.Task[None] | None = None
+        self.presents = False
+        """Whether the server has a presence state of its own here (renewed every beat)."""
         self.relay: Relay | None = None
         """Link to this document's rooms in other processes, if the layer spans processes."""
         self._authors: set[int] = set()
@@ -459,6 +461,7 @@ class Room:
         of the room's document, and renewed on every keepalive beat (:mod:`collab.rooms`)
         while the room has connections, so that stock clients do not drop it.
         """
+        self.presents = state is not None
         await self._relay_awareness(self.awareness.set_state(SERVER, self.doc.client_id, state))
 
     def whole_update(self) -> bytes:
@@ -613,8 +616,8 @@ class Room:
     def renew_server_presence(self) -> None:
         """Renew the server's own presence states (stock clients drop them after 30 s).
 
-        The keepalive schedule (:mod:`collab.keepalive`) calls it on every beat; a room
-        with no state of the server's, or no connection, does nothing.
+        The keepalive schedule (:mod:`collab.keepalive`) calls it on every beat for the
+        rooms where the server :attr:`presents`; without connections it does nothing.
         """
         if not self._peers:
             return
