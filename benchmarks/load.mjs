@@ -6,8 +6,11 @@
 // documents and the server's RSS), "coldjoin" (time for a fresh client to receive a
 // large stored document), "victims" (clients editing while hostile_memory.py attacks;
 // driven by stdin lines), "opendocs" (many documents held open and idle, until stdin
-// says "close"), "storm" (every client connecting at once, as after a restart). Every loop is bounded in count and time.
+// says "close"), "opendocsHocuspocus" (the same over a few Hocuspocus sockets, many
+// documents each), "storm" (every client connecting at once, as after a restart). Every
+// loop is bounded in count and time.
 
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
@@ -302,6 +305,52 @@ async function opendocs ({ url, origin, keyPrefix, count, batch = 100, connectTi
   return { connected, stillConnected, closes, connectSeconds }
 }
 
+// `count` documents held open as "opendocs" does, but by HocuspocusProviders sharing
+// `sockets` sockets (consecutive documents on one socket, at most 100 each: the server
+// holds at most that many awaiting authorization per socket). No awareness, as there.
+async function opendocsHocuspocus ({ url, origin, keyPrefix, count, sockets, batch = 100, connectTimeout = 900 }) {
+  const perSocket = Math.ceil(count / sockets)
+  const websockets = []
+  for (let s = 0; s < sockets; s++) {
+    const socket = new HocuspocusProviderWebsocket({ url, WebSocketPolyfill: socketClassWith({ Origin: origin }) })
+    socket.closes = 0
+    socket.on('close', () => { socket.closes += 1 })
+    websockets.push(socket)
+  }
+  const providers = []
+  const started = performance.now()
+  const deadline = started + connectTimeout * 1000
+  for (let i = 0; i < count; i += batch) {
+    const wave = []
+    for (let j = i; j < Math.min(count, i + batch); j++) {
+      const provider = new HocuspocusProvider({
+        websocketProvider: websockets[Math.floor(j / perSocket)],
+        name: `${keyPrefix}-${j}`,
+        document: new Y.Doc(),
+        awareness: null
+      })
+      provider.attach()
+      wave.push(provider)
+    }
+    providers.push(...wave)
+    const settled = () => wave.every((p) => p.synced && p.unsyncedChanges === 0)
+    await waitUntil(settled, Math.max(1, deadline - performance.now()), 'wave synced')
+    for (const provider of wave) provider.document.getText('content').insert(0, 'x')
+  }
+  const synced = () => providers.filter((p) => p.isAuthenticated && p.synced).length
+  const connected = synced()
+  const connectSeconds = (performance.now() - started) / 1000
+  process.stdout.write(JSON.stringify({ ready: true, connected, connectSeconds }) + '\n')
+  for await (const command of createInterface({ input: process.stdin })) {
+    if (command === 'close') break
+  }
+  const stillConnected = synced()
+  const closes = websockets.reduce((sum, socket) => sum + socket.closes, 0)
+  for (const provider of providers) provider.destroy()
+  for (const socket of websockets) socket.destroy()
+  return { connected, stillConnected, closes, connectSeconds }
+}
+
 // Reconnect storm: `count` clients on `documents` documents (client i on document
 // i % documents, logged in with cookies[i % cookies.length]) all connect at the same
 // moment, as after a restart. Reports the time until every client has synced, and how
@@ -333,7 +382,7 @@ async function storm ({ urls, origin, keyPrefix, clients: count, documents, cook
   return result
 }
 
-const scenarios = { fanout, hold, coldjoin, victims, opendocs, storm }
+const scenarios = { fanout, hold, coldjoin, victims, opendocs, opendocsHocuspocus, storm }
 const spec = JSON.parse(process.argv[2])
 const timer = setTimeout(() => { console.error('scenario exceeded its time limit'); process.exit(3) }, (spec.limit ?? 600) * 1000)
 try {

@@ -63,6 +63,11 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws/collab"
 
     @property
+    def hocuspocus_url(self) -> str:
+        """URL a HocuspocusProvider is given (collab only)."""
+        return f"ws://127.0.0.1:{self.port}/ws/hocuspocus"
+
+    @property
     def origin(self) -> str:
         """The Origin header a page served here would send."""
         return f"http://127.0.0.1:{self.port}"
@@ -279,14 +284,20 @@ def redis_commands() -> int:
 
 
 def hold_documents(
-    targets: list[Server], prefix: str, count: int, settle: float, window: float
+    targets: list[Server],
+    prefix: str,
+    count: int,
+    settle: float,
+    window: float,
+    sockets: int | None = None,
 ) -> Result:
     """Open ``count`` documents on every server, then measure the servers while idle.
 
     One ``load.mjs opendocs`` process per server opens the same documents there (one
     client per document and server, one edit each); after ``settle`` seconds the CPU
     time of each server and the commands Redis processed are read over ``window``
-    seconds.
+    seconds. With ``sockets``, Hocuspocus providers hold the documents over that many
+    sockets per server instead (``opendocsHocuspocus``).
     """
     before = [rss_bytes(t.pid) for t in targets]
     holders = [
@@ -299,8 +310,9 @@ def hold_documents(
         )
         for spec in (
             {
-                "scenario": "opendocs",
-                "url": target.url,
+                "scenario": "opendocs" if sockets is None else "opendocsHocuspocus",
+                "url": target.url if sockets is None else target.hocuspocus_url,
+                "sockets": sockets,
                 "origin": target.origin,
                 "keyPrefix": prefix,
                 "count": count,
@@ -417,11 +429,13 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
 
         return run
 
-    def idle_documents(count: int) -> Callable[[str], Result]:
+    def idle_documents(count: int, sockets: int | None = None) -> Callable[[str], Result]:
         def run(kind: str) -> Result:
             with servers(kind, 2, redis=True) as targets:
                 prefix = fresh_key(f"open{count}", kind)
-                return hold_documents(targets, prefix, count, args.idle_settle, args.idle_window)
+                return hold_documents(
+                    targets, prefix, count, args.idle_settle, args.idle_window, sockets
+                )
 
         return run
 
@@ -436,6 +450,7 @@ def scenarios(args: argparse.Namespace) -> dict[str, Callable[[str], Result]]:
         "redis-fanout-50": fan("rfan50", 50, 5, 40, procs=2),
         "redis-idle-1000": idle_documents(1000),
         "redis-idle-10000": idle_documents(10000),
+        "redis-idle-10000-hocuspocus": idle_documents(10000, sockets=100),
         "storm": storm(2000, 200, 200),
         "storm-10000": storm(10000, 1000, 1000),
     }
@@ -452,6 +467,7 @@ KINDS = {
     "redis-fanout-50": ("daphne", "uvicorn"),
     "redis-idle-1000": ("daphne", "uvicorn"),
     "redis-idle-10000": ("uvicorn", "floor", "reference"),
+    "redis-idle-10000-hocuspocus": ("uvicorn",),
     "storm": ("daphne", "uvicorn", "reference"),
     "storm-10000": ("uvicorn", "reference"),
 }
@@ -496,6 +512,12 @@ ROWS: list[tuple[str, str, str]] = [
     ("redis-idle-10000", "rssPerProcessMB", "MB"),
     ("redis-idle-10000", "connectSeconds", "s"),
     ("redis-idle-10000", "reconnects", ""),
+    ("redis-idle-10000-hocuspocus", "cpuPercent", "%"),
+    ("redis-idle-10000-hocuspocus", "redisCommandsPerSecond", "/s"),
+    ("redis-idle-10000-hocuspocus", "perDocumentKB", "KB"),
+    ("redis-idle-10000-hocuspocus", "rssPerProcessMB", "MB"),
+    ("redis-idle-10000-hocuspocus", "connectSeconds", "s"),
+    ("redis-idle-10000-hocuspocus", "reconnects", ""),
     ("storm", "seconds", "s"),
     ("storm", "synced", ""),
     ("storm", "dropped", ""),
