@@ -90,6 +90,7 @@ class Server:
             ready = f"Listening on TCP address 127.0.0.1:{self.port}"
         else:
             command = [sys.executable, *uvicorn_command(self.port)]
+            command[-1:-1] = UVICORN_OPTIONS
             if self.kind == "floor":
                 command[-1] = "benchmarks.floor:application"
             ready = f"Uvicorn running on http://127.0.0.1:{self.port}"
@@ -146,6 +147,9 @@ def fresh_database() -> None:
 
 PROFILE: dict[str, str] = {}
 """Set by ``--profile``: {"name": scenario} makes collab servers run under py-spy."""
+
+UVICORN_OPTIONS: list[str] = []
+"""Set by ``--uvicorn-option``: more command-line options for every uvicorn server."""
 
 
 @contextmanager
@@ -614,6 +618,12 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="*", default=["daphne", "uvicorn", "floor", "reference"])
     parser.add_argument("--profile", action="store_true", help="sample collab with py-spy")
     parser.add_argument(
+        "--uvicorn-option",
+        action="append",
+        default=[],
+        help="an option for every uvicorn server, e.g. --uvicorn-option=--ws-ping-interval=30",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="rounds of every scenario on every server"
     )
     parser.add_argument(
@@ -631,6 +641,7 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     print(f"ulimit -n: {hard} (was {soft})", flush=True)
+    UVICORN_OPTIONS.extend(args.uvicorn_option)
     ARTIFACTS.mkdir(exist_ok=True)
     fresh_database()
     results: dict[str, dict[str, Result]] = {}
