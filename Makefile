@@ -16,6 +16,16 @@ demo: $(VENV_PYTHON)
 $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)
 
+.PHONY: check
+# Quick checks while working: lint, types and the unit tests (no servers, Node or
+# browser), on SQLite and a private Redis. `make test` runs everything.
+check: $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --quiet -e '.[test]'
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -m "not e2e and not browser" --ignore=tests/e2e --ignore=tests/browser
+
 .PHONY: test
 # Install everything the suite needs, then run linters, type checks, docs and all tests.
 # Uses DATABASE_URL / REDIS_URL when set; otherwise SQLite and a private redis-server.

@@ -32,7 +32,7 @@ from django.views.decorators.http import require_POST
 
 from collab import content, documents, exports, signals, store, usage, versions
 from collab.conf import conf
-from collab.exceptions import CollabError
+from collab.exceptions import CollabError, DocumentExists, ImportRejected
 from collab.html import to_html
 from collab.keys import validate_key
 from collab.models import Document, DocumentSnapshot
@@ -161,9 +161,9 @@ class ImportForm(forms.Form):
             cleaned["update"] = exports.prepare_import(
                 cleaned["key"], upload.read(), fmt, replace=cleaned["replace"]
             )
-        except exports.DocumentExists as exc:
+        except DocumentExists as exc:
             self.add_error("key", f"{exc} Tick “Replace existing content” to import over it.")
-        except exports.ImportRejected as exc:
+        except ImportRejected as exc:
             self.add_error("file", str(exc))
         return cleaned
 

@@ -90,3 +90,11 @@ def is_pycrdt_panic(exc: BaseException) -> bool:
     Exception`` lets through; its class is not importable, so it is known by name.
     """
     return type(exc).__name__ == "PanicException"
+
+
+class ImportRejected(ValueError):
+    """A file cannot be imported: pycrdt cannot read it, or it is not UTF-8 text."""
+
+
+class DocumentExists(ImportRejected):
+    """The import would create a document, but one with this key exists already."""

@@ -17,7 +17,7 @@ from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 
 from collab import content, documents, store
 from collab.conf import conf
-from collab.exceptions import CollabError, ContentRefused
+from collab.exceptions import CollabError, ContentRefused, DocumentExists, ImportRejected
 from collab.html import to_html
 from collab.replica import Replica
 
@@ -34,14 +34,6 @@ HTML_PAGE = (
     '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n<title>{}</title>\n</head>\n'
     "<body>\n{}\n</body>\n</html>\n"
 )
-
-
-class ImportRejected(ValueError):
-    """A file cannot be imported: pycrdt cannot read it, or it is not UTF-8 text."""
-
-
-class DocumentExists(ImportRejected):
-    """The import would create a document, but one with this key exists already."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 
 from collab import content, documents
 from collab.conf import conf
-from collab.exports import ImportRejected, export, prepare_import
+from collab.exceptions import ImportRejected
+from collab.exports import export, prepare_import
 from collab.html import to_html
 from tests.deep_content import (
     BOTTOM,

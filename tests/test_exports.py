@@ -9,14 +9,8 @@ import pytest
 from pycrdt import Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
 from collab import content, documents
-from collab.exports import (
-    DocumentExists,
-    ImportRejected,
-    export,
-    guess_format,
-    prepare_import,
-    text_update,
-)
+from collab.exceptions import DocumentExists, ImportRejected
+from collab.exports import export, guess_format, prepare_import, text_update
 from collab.html import safe_url, to_html
 from tests.rich_text import RICH_HTML, RICH_UPDATE
 

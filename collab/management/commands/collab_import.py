@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import BaseCommand, CommandError, CommandParser
 
 from collab import documents, exports, store
+from collab.exceptions import DocumentExists, ImportRejected
 from collab.keys import validate_key
 
 
@@ -57,9 +58,9 @@ class Command(BaseCommand):
             update = exports.prepare_import(
                 key, data, format or exports.guess_format(file), replace=replace
             )
-        except exports.DocumentExists as exc:
+        except DocumentExists as exc:
             raise CommandError(f"{exc} Pass --replace to replace its content.") from exc
-        except exports.ImportRejected as exc:
+        except ImportRejected as exc:
             raise CommandError(f"{file}: {exc}") from exc
         documents.replace(key, update)
         self.stdout.write(f"{'Replaced the content of' if existed else 'Created'} {key}.")
