@@ -30,7 +30,7 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from collab import content, documents, exports, signals, store, usage, versions
+from collab import content, documents, exports, store, usage, versions
 from collab.conf import conf
 from collab.exceptions import CollabError, DocumentExists, ImportRejected
 from collab.html import to_html
@@ -203,12 +203,6 @@ class DocumentAdmin(ModelAdmin):
         """Who is connected right now, and through how many connections."""
         presence: str | None = getattr(document, PRESENCE_ATTRIBUTE, None)
         return presence
-
-    def save_model(self, request: HttpRequest, obj: Document, form: Any, change: bool) -> None:
-        """Save, and send ``document_created`` for a new document."""
-        super().save_model(request, obj, form, change)
-        if not change:
-            signals.document_created.send(sender=Document, document=obj)
 
     def render_change_form(
         self,

@@ -15,16 +15,33 @@ from collab.models import Document
 from collab.rooms import close_sessions
 
 
+@receiver(post_save, sender=Document, dispatch_uid="collab.announce_created_document")
+def announce_created_document(
+    sender: type[Document], instance: Document, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    """Send ``document_created`` for every new document, whatever created it.
+
+    Not for fixtures being loaded (``raw``): their documents were created before.
+    """
+    if created and not raw:
+        signals.document_created.send(sender=Document, document=instance)
+
+
 @receiver(post_delete, sender=Document, dispatch_uid="collab.close_deleted_document")
 def close_deleted_document(sender: type[Document], instance: Document, **kwargs: Any) -> None:
-    """Remember the key, close the live sessions (4410) and send ``document_deleted``.
+    """Remember the key; once deleted for good, close the live sessions (4410) and say so.
 
-    The key is remembered in the deleting transaction; the sessions are closed once it
-    committed, so a client that reconnects at once already finds the key deleted.
+    The key is remembered in the deleting transaction. The sessions are closed, and
+    ``document_deleted`` sent, once it committed: a client that reconnects at once
+    already finds the key deleted, and a rolled-back deletion changes nothing.
     """
     tombstones.remember(instance.key)
-    transaction.on_commit(partial(async_to_sync(close_sessions), instance.key))
-    signals.document_deleted.send(sender=Document, document=instance)
+    transaction.on_commit(partial(_closed_and_announced, instance))
+
+
+def _closed_and_announced(document: Document) -> None:
+    async_to_sync(close_sessions)(document.key)
+    signals.document_deleted.send(sender=Document, document=document)
 
 
 @receiver(post_save, sender=Document, dispatch_uid="collab.forget_recent_document")

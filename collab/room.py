@@ -20,6 +20,7 @@ from collab.awareness import SERVER, AwarenessStates
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import DocumentLoadError, ProtocolError, ReplicaBroken
+from collab.models import Document
 from collab.presence_rows import presence_rows
 from collab.protocol import (
     EMPTY_UPDATE,
@@ -602,7 +603,7 @@ class Room:
         users, self._changed_by = self._changed_by, set()
         if users:
             await in_worker_thread(signals.document_changed.send)(
-                sender=Room, document_id=self.document_id, key=self.key, user_ids=users
+                sender=Document, document_id=self.document_id, key=self.key, user_ids=users
             )
 
     def _connected_users(self) -> list[int | None]:

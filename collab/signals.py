@@ -1,12 +1,14 @@
 """Signals about documents, for search indexing, notifications, webhooks and the like.
 
-All are sent from a thread where the ORM may be used. Arguments:
+All are sent with ``sender=Document``, from a thread where the ORM may be used.
+Arguments:
 
-* ``document_created``: ``document``.
+* ``document_created``: ``document``; for every new document, whatever saved it.
 * ``document_changed``: ``document_id``, ``key`` and ``user_ids`` (who changed it; ``None``
   stands for anonymous users and server-side edits without a user). Sent at most once
   per ``COLLAB["CHANGE_SIGNAL_DELAY"]`` seconds per document and process.
-* ``document_deleted``: ``document``; its live sessions are being closed with 4410.
+* ``document_deleted``: ``document``; sent once the deletion committed, after the live
+  sessions in this process were closed with 4410.
 * ``stateless_received``: ``key``, ``user_id`` and ``payload`` (a string): a Hocuspocus
   client sent a stateless message about the document (``provider.sendStateless``). Answer
   with :func:`collab.hocuspocus.send_stateless`.

@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pycrdt import merge_updates
 
-from collab import signals
 from collab.conf import conf
 from collab.models import Document, DocumentPresence, DocumentSnapshot, DocumentUpdate
 from collab.replica import Replica
@@ -49,14 +48,13 @@ def create_document(key: str) -> Document:
 def get_or_create_document(key: str) -> tuple[Document, bool]:
     """The document with ``key``, created if missing, and whether it is new and empty.
 
-    Sends ``document_created`` when it is new. New and empty: this call created it, and
-    nothing was stored for it as it was created (a model field's document starts with
-    the field's content, and ``document_created`` receivers may store a first content).
+    New and empty: this call created it, and nothing was stored for it as it was created
+    (a model field's document starts with the field's content, and ``document_created``
+    receivers may store a first content).
     """
     document, created = Document.objects.get_or_create(key=key)
     if not created:
         return document, False
-    signals.document_created.send(sender=Document, document=document)
     return document, not DocumentUpdate.objects.filter(document_id=document.pk).exists()
 
 

@@ -11,6 +11,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.dispatch import Signal
 from django.test import override_settings
 from pycrdt import Text
@@ -38,7 +39,7 @@ def received() -> Iterator[Callable[[Signal], list[dict[str, Any]]]]:
         calls: list[dict[str, Any]] = []
 
         def receiver(sender: object, **kwargs: Any) -> None:
-            calls.append(kwargs)
+            calls.append({"sender": sender, **kwargs})
 
         signal.connect(receiver, weak=False)
         connections.append((signal, receiver))
@@ -87,6 +88,7 @@ async def test_api_edit_reaches_connected_clients_and_signals_who(
         await until(lambda: bool(changed))
     assert changed[0]["key"] == "live"
     assert changed[0]["user_ids"] == {editor.pk}
+    assert changed[0]["sender"] is Document
     await client.disconnect()
 
 
@@ -181,3 +183,29 @@ async def test_api_edit_reaches_another_process(
         await until(lambda: str(elsewhere.doc.get("content", type=Text)) == "across processes")
         await elsewhere.close()
         channel_layers.backends.clear()
+
+
+def test_every_new_document_is_announced_once_and_only_a_committed_deletion(
+    received: Callable[[Signal], list[dict[str, Any]]],
+) -> None:
+    """``document_created`` comes from one place, whatever saves the document;
+    ``document_deleted`` only once the deleting transaction committed."""
+    created = received(signals.document_created)
+    deleted = received(signals.document_deleted)
+    document = Document.objects.create(key="by-the-orm")
+    document.save()
+    store.get_or_create_document("by-the-store")
+    store.get_or_create_document("by-the-store")
+    assert [(c["sender"], c["document"].key) for c in created] == [
+        (Document, "by-the-orm"),
+        (Document, "by-the-store"),
+    ]
+    with transaction.atomic():
+        document.delete()
+        transaction.set_rollback(True)
+    assert deleted == []
+    assert Document.objects.filter(key="by-the-orm").exists()
+    with transaction.atomic():
+        Document.objects.get(key="by-the-orm").delete()
+        assert deleted == []
+    assert [(c["sender"], c["document"].key) for c in deleted] == [(Document, "by-the-orm")]
