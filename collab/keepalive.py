@@ -13,6 +13,7 @@ import asyncio
 import heapq
 import itertools
 import time
+import weakref
 from typing import TYPE_CHECKING
 
 from collab.conf import conf
@@ -44,16 +45,18 @@ class KeepaliveSchedule:
     """When each connection of each room may next need a keepalive frame."""
 
     def __init__(self) -> None:
-        self._due: list[tuple[float, int, Room, Peer]] = []
+        self._due: list[tuple[float, int, weakref.ref[Room], weakref.ref[Peer]]] = []
+        """Weak references: a room unloaded or a connection gone is freed at once."""
         self._order = itertools.count()
-        """Breaks ties between equal times (rooms and peers do not compare)."""
+        """Breaks ties between equal times (references do not compare)."""
 
     def watch(self, room: Room, peer: Peer) -> None:
         """Look after ``peer``, which just joined ``room``, until it leaves."""
         self._at(time.monotonic() + _allowed_silence() - peer.idle_for(), room, peer)
 
     def _at(self, when: float, room: Room, peer: Peer) -> None:
-        heapq.heappush(self._due, (when, next(self._order), room, peer))
+        entry = (when, next(self._order), weakref.ref(room), weakref.ref(peer))
+        heapq.heappush(self._due, entry)
 
     async def run(self, rooms: Callable[[], Iterable[Room]]) -> None:
         """Every beat, renew the server's presence in ``rooms()`` and send what is due."""
@@ -73,8 +76,9 @@ class KeepaliveSchedule:
         now = time.monotonic()
         sent = queued = 0
         while self._due and self._due[0][0] <= now:
-            _, _, room, peer = heapq.heappop(self._due)
-            if not room.has_peer(peer):
+            _, _, room_ref, peer_ref = heapq.heappop(self._due)
+            room, peer = room_ref(), peer_ref()
+            if room is None or peer is None or not room.has_peer(peer):
                 continue
             idle = peer.idle_for()
             if idle >= silence:

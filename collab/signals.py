@@ -1,7 +1,7 @@
 """Signals about documents, for search indexing, notifications, webhooks and the like.
 
-All are sent with ``sender=Document``, from a thread where the ORM may be used.
-Arguments:
+All are sent with ``sender=Document``, from a thread where the ORM may be used, with
+these arguments:
 
 * ``document_created``: ``document``; for every new document, whatever saved it.
 * ``document_changed``: ``document_id``, ``key`` and ``user_ids`` (who changed it; ``None``

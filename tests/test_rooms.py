@@ -232,8 +232,9 @@ async def test_keepalive_frames_go_out_a_batch_at_a_time() -> None:
     process with 10,000 open documents ran a full collection every minute or so."""
     schedule = keepalive.KeepaliveSchedule()
     room = AnyRoom()
-    for _ in range(300):
-        schedule.watch(room, SilentPeer())  # type: ignore[arg-type]
+    peers = [SilentPeer() for _ in range(300)]
+    for peer in peers:
+        schedule.watch(room, peer)  # type: ignore[arg-type]
     SilentPeer.waiting = SilentPeer.most_waiting = 0
     assert await schedule.beat() == 300
     assert SilentPeer.most_waiting == keepalive.KEEPALIVE_BATCH
