@@ -8,7 +8,9 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.handlers.asgi import ASGIHandler
 from django.utils.module_loading import import_string
 
 from collab.conf import DEFAULTS, conf
@@ -219,5 +221,141 @@ def check_bundle_built(**kwargs: Any) -> list[CheckMessage]:
             hint="Install a released django-collab, or run 'npm ci --prefix client && "
             "npm run build --prefix client' in a checkout.",
             id="collab.W002",
+        )
+    ]
+
+
+@register()
+def check_websocket_routing(**kwargs: Any) -> list[CheckMessage]:
+    """collab.E004 and collab.W003: ``ASGI_APPLICATION`` routes websockets to collab.
+
+    Django's own ``asgi.py`` serves HTTP only: every editor then says "Offline". The
+    application is imported as a server would; one that cannot be imported, or that
+    is wrapped in something this check cannot see through, is left to the server.
+    """
+    path = getattr(settings, "ASGI_APPLICATION", None)
+    if not path:
+        return []  # collab.E002
+    try:
+        application = import_string(path)
+    except Exception:
+        return []
+    websocket = (
+        _NONE if isinstance(application, ASGIHandler) else _websocket_application(application)
+    )
+    if websocket is _NONE:
+        return [
+            Error(
+                f"ASGI_APPLICATION {path!r} does not route websockets, so collab's clients "
+                "never connect (editors say 'Offline').",
+                hint="Route 'websocket' to collab.routing.websocket_urlpatterns with "
+                "Channels' ProtocolTypeRouter and URLRouter, as the installation guide shows.",
+                id="collab.E004",
+            )
+        ]
+    if websocket is not None and _routes_to_collab(websocket) is False:
+        return [
+            Warning(
+                f"ASGI_APPLICATION {path!r} routes websockets, but none of its routes "
+                "leads to collab.",
+                hint="Include collab.routing.websocket_urlpatterns in its URLRouter.",
+                id="collab.W003",
+            )
+        ]
+    return []
+
+
+_NONE = object()
+"""A ``ProtocolTypeRouter`` without a websocket application."""
+
+
+def _websocket_application(application: object) -> object:
+    """The websocket application of a ``ProtocolTypeRouter``, :data:`_NONE`, or None if unknown."""
+    mapping = getattr(application, "application_mapping", None)
+    if not isinstance(mapping, dict):
+        return None
+    return mapping.get("websocket", _NONE)
+
+
+def _routes_to_collab(application: object, depth: int = 0) -> bool | None:
+    """Whether a route of ``application`` leads to a collab consumer; None if it cannot tell.
+
+    Sees through Channels' middleware and validators (``inner``, ``application``) and
+    nested ``URLRouter`` s.
+    """
+    from collab.consumers import SocketConsumer  # here: it loads the ORM and Channels
+
+    if depth > 20:
+        return None
+    consumer = getattr(application, "consumer_class", None)
+    if isinstance(consumer, type):
+        return issubclass(consumer, SocketConsumer)
+    routes = getattr(application, "routes", None)
+    if isinstance(routes, list):
+        found = [_routes_to_collab(getattr(route, "callback", None), depth + 1) for route in routes]
+        return True if True in found else (None if None in found else False)
+    for attribute in ("inner", "application"):
+        inner = getattr(application, attribute, None)
+        if inner is not None:
+            return _routes_to_collab(inner, depth + 1)
+    return None
+
+
+@register()
+def check_development_server(**kwargs: Any) -> list[CheckMessage]:
+    """collab.W004: with ``DEBUG``, ``runserver`` serves websockets (daphne is listed first).
+
+    Django's own ``runserver``, and the one of ``django.contrib.staticfiles`` when it is
+    listed before daphne, serve HTTP only.
+    """
+    if not settings.DEBUG:
+        return []
+    installed = list(settings.INSTALLED_APPS)
+    if "daphne" not in installed:
+        problem = "'daphne' is not in INSTALLED_APPS, so runserver serves no websockets"
+    elif "django.contrib.staticfiles" in installed[: installed.index("daphne")]:
+        problem = (
+            "'daphne' comes after 'django.contrib.staticfiles' in INSTALLED_APPS, so "
+            "runserver is staticfiles' own and serves no websockets"
+        )
+    else:
+        return []
+    return [
+        Warning(
+            f"{problem}: collab's editors say 'Offline' under it.",
+            hint="Put 'daphne' first in INSTALLED_APPS; or, if you run another ASGI server "
+            "in development, silence collab.W004.",
+            id="collab.W004",
+        )
+    ]
+
+
+@register()
+def check_static_files_without_runserver(**kwargs: Any) -> list[CheckMessage]:
+    """collab.W005: with ``DEBUG`` and no daphne ``runserver``, the ASGI app serves static files.
+
+    A project without daphne's ``runserver`` runs another ASGI server (uvicorn) in
+    development; those serve no static files, so collab's editor script never loads.
+    """
+    path = getattr(settings, "ASGI_APPLICATION", None)
+    if not settings.DEBUG or "daphne" in settings.INSTALLED_APPS or not path:
+        return []
+    try:
+        application = import_string(path)
+    except Exception:
+        return []
+    mapping = getattr(application, "application_mapping", None)
+    http = mapping.get("http") if isinstance(mapping, dict) else application
+    if isinstance(http, ASGIStaticFilesHandler) or not isinstance(http, ASGIHandler):
+        return []
+    return [
+        Warning(
+            f"ASGI_APPLICATION {path!r} serves no static files, and without daphne's "
+            "runserver another ASGI server (uvicorn) serves none either: collab's editor "
+            "script does not load.",
+            hint="In development, wrap the HTTP application in "
+            "django.contrib.staticfiles.handlers.ASGIStaticFilesHandler, or use daphne's "
+            "runserver.",
+            id="collab.W005",
         )
     ]

@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from channels.auth import AuthMiddlewareStack
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.asgi import get_asgi_application
 from django.test import override_settings
+from django.urls import path
 
 from collab import checks
 from collab.checks import (
@@ -16,6 +23,7 @@ from collab.checks import (
     check_channels_installed,
     check_collab_settings,
 )
+from collab.routing import websocket_urlpatterns
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 REDIS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
@@ -113,3 +121,64 @@ def test_w002_bundle_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     [warning] = check_bundle_built()
     assert "collab/collab-editor.css" in warning.msg
     assert "collab-client.js" not in warning.msg
+
+
+DJANGO_DEFAULT_ASGI = get_asgi_application()
+"""What Django's ``startproject`` puts in ``asgi.py``: HTTP only."""
+
+HTTP_ONLY_ROUTER = ProtocolTypeRouter({"http": DJANGO_DEFAULT_ASGI})
+OTHER_WEBSOCKETS = ProtocolTypeRouter(
+    {
+        "http": DJANGO_DEFAULT_ASGI,
+        "websocket": URLRouter([path("chat/", AsyncWebsocketConsumer.as_asgi())]),
+    }
+)
+COLLAB_BEHIND_MIDDLEWARE = ProtocolTypeRouter(
+    {
+        "http": ASGIStaticFilesHandler(DJANGO_DEFAULT_ASGI),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter([path("live/", URLRouter(websocket_urlpatterns))]))
+        ),
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("application", "expected"),
+    [
+        ("tests.test_checks.DJANGO_DEFAULT_ASGI", ["collab.E004"]),
+        ("tests.test_checks.HTTP_ONLY_ROUTER", ["collab.E004"]),
+        ("tests.test_checks.OTHER_WEBSOCKETS", ["collab.W003"]),
+        ("tests.test_checks.COLLAB_BEHIND_MIDDLEWARE", []),
+        ("tests.asgi.application", []),
+        ("tests.no_such_module.application", []),  # left to the server to report
+    ],
+)
+def test_e004_w003_websockets_are_routed_to_collab(application: str, expected: list[str]) -> None:
+    with override_settings(ASGI_APPLICATION=application):
+        assert ids(checks.check_websocket_routing()) == expected
+
+
+def test_w004_runserver_serves_websockets_in_development() -> None:
+    installed = list(settings.INSTALLED_APPS)
+    without = [app for app in installed if app != "daphne"]
+    after_staticfiles = [*without, "daphne"]
+    with override_settings(DEBUG=True):
+        assert checks.check_development_server() == []
+        with override_settings(INSTALLED_APPS=without):
+            assert ids(checks.check_development_server()) == ["collab.W004"]
+        with override_settings(INSTALLED_APPS=after_staticfiles):
+            assert ids(checks.check_development_server()) == ["collab.W004"]
+    with override_settings(DEBUG=False, INSTALLED_APPS=without):
+        assert checks.check_development_server() == []
+
+
+def test_w005_static_files_without_runserver_in_development() -> None:
+    without = [app for app in settings.INSTALLED_APPS if app != "daphne"]
+    with override_settings(DEBUG=True, INSTALLED_APPS=without):
+        with override_settings(ASGI_APPLICATION="tests.asgi.application"):
+            assert ids(checks.check_static_files_without_runserver()) == ["collab.W005"]
+        with override_settings(ASGI_APPLICATION="tests.test_checks.COLLAB_BEHIND_MIDDLEWARE"):
+            assert checks.check_static_files_without_runserver() == []
+    with override_settings(DEBUG=True, ASGI_APPLICATION="tests.asgi.application"):
+        assert checks.check_static_files_without_runserver() == []  # daphne's runserver
