@@ -111,7 +111,12 @@ def test_offline_edits_converge_after_reconnecting(
 
     expect_status(bob_page, "synced")
     expect(bob_page.locator(".collab-status")).to_have_attribute("data-unsynced", "false")
+    # bob's page is synced once the server has its edit; alice's page gets it a moment later
+    wait_until(
+        lambda: "bob offline." in content(alice_page),
+        5,
+        lambda: f"alice's page has {content(alice_page)!r}",
+    )
     converged = content(alice_page)
-    assert "bob offline." in converged
     assert "alice online." in converged
     expect_content(bob_page, converged)
