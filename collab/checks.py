@@ -234,12 +234,9 @@ def check_websocket_routing(**kwargs: Any) -> list[CheckMessage]:
     is wrapped in something this check cannot see through, is left to the server.
     """
     path = getattr(settings, "ASGI_APPLICATION", None)
-    if not path:
-        return []  # collab.E002
-    try:
-        application = import_string(path)
-    except Exception:
-        return []
+    application = _asgi_application(path)
+    if application is None:
+        return []  # not set (collab.E002), or left to the server to report
     websocket = (
         _NONE if isinstance(application, ASGIHandler) else _websocket_application(application)
     )
@@ -263,6 +260,20 @@ def check_websocket_routing(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+def _asgi_application(path: str | None) -> object | None:
+    """The application ``ASGI_APPLICATION`` names, imported as a server would.
+
+    None if unset, or if it cannot be imported: the server reports that itself.
+    """
+    if not path:
+        return None
+    try:
+        application: object = import_string(path)
+    except Exception:
+        return None
+    return application
 
 
 _NONE = object()
@@ -338,11 +349,10 @@ def check_static_files_without_runserver(**kwargs: Any) -> list[CheckMessage]:
     development; those serve no static files, so collab's editor script never loads.
     """
     path = getattr(settings, "ASGI_APPLICATION", None)
-    if not settings.DEBUG or "daphne" in settings.INSTALLED_APPS or not path:
+    if not settings.DEBUG or "daphne" in settings.INSTALLED_APPS:
         return []
-    try:
-        application = import_string(path)
-    except Exception:
+    application = _asgi_application(path)
+    if application is None:
         return []
     mapping = getattr(application, "application_mapping", None)
     http = mapping.get("http") if isinstance(mapping, dict) else application

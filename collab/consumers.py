@@ -139,6 +139,13 @@ class SocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         """Log why and close the connection with ``code``."""
         raise NotImplementedError
 
+    async def _close_socket(self, code: CloseCode) -> None:
+        """Close with ``code`` behind what waits; a client too slow to read gets it first."""
+        if code is CloseCode.CLIENT_TOO_SLOW:
+            await self._outbox.close_now(int(code))
+        else:
+            self._outbox.close(int(code))
+
     def _fell_behind(self) -> None:
         """More than ``MAX_OUTBOX_BYTES`` wait for this client: close it (it resyncs later).
 
@@ -424,11 +431,8 @@ class DocumentConsumer(SocketConsumer):
         await self._close(code, reason)
 
     async def _close(self, code: CloseCode, reason: object) -> None:
-        """Send the close that ends a refusal (a client too slow to read gets it first)."""
-        if code is CloseCode.CLIENT_TOO_SLOW:
-            await self._outbox.close_now(int(code))
-        else:
-            self._outbox.close(int(code))
+        """Send the close that ends a refusal."""
+        await self._close_socket(code)
 
     async def _leave(self) -> None:
         if self._admitted:

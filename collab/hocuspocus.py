@@ -351,10 +351,7 @@ class HocuspocusConsumer(SocketConsumer):
             level, "collab: closing Hocuspocus socket with %d %s: %s", code, code.name, reason
         )
         await self._leave_all()
-        if code is CloseCode.CLIENT_TOO_SLOW:
-            await self._outbox.close_now(int(code))
-        else:
-            self._outbox.close(int(code))
+        await self._close_socket(code)
 
     async def _refuse(self, code: CloseCode, reason: object) -> None:
         await self.close_socket(code, reason)

@@ -459,7 +459,7 @@ class Room:
         """Set (or clear, with ``None``) the server's own presence state in this document.
 
         It is sent to every connection, here and in other processes, under the client id
-        of the room's document, and renewed on every keepalive beat (:mod:`collab.rooms`)
+        of the room's document, and renewed on every keepalive beat (:mod:`collab.keepalive`)
         while the room has connections, so that stock clients do not drop it.
         """
         self.presents = state is not None
