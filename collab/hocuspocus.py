@@ -297,7 +297,7 @@ class HocuspocusConsumer(SocketConsumer):
             raise _HeldTooMuch(
                 f"over {MAX_HELD_FRAMES} frames or {MAX_HELD_BYTES} bytes awaiting authorization"
             )
-        pending.frames.append(frame.body)
+        pending.frames.append(raw)
 
     async def _authorize(self, address: str, token: str, pending: _Pending) -> None:
         """Authorize and join the document, then replay its held frames in order."""
@@ -310,10 +310,10 @@ class HocuspocusConsumer(SocketConsumer):
             if document.room is not None:
                 self._documents[address] = document
                 while pending.frames and not self._refused and address in self._documents:
-                    body = pending.frames.popleft()
-                    self._held_bytes -= len(body)
+                    raw = pending.frames.popleft()
+                    self._held_bytes -= len(raw)
                     self._held_frames -= 1
-                    await self._to_document(document, split_frame(addressed(address, body)))
+                    await self._to_document(document, split_frame(raw))
         except asyncio.CancelledError:  # the socket closed, or the client detached
             self.forget(document)
             await document.disconnect(0)
@@ -328,7 +328,7 @@ class HocuspocusConsumer(SocketConsumer):
         pending = self._pending.pop(address, None)
         if pending is not None:
             self._held_frames -= len(pending.frames)
-            self._held_bytes -= sum(len(body) for body in pending.frames)
+            self._held_bytes -= sum(len(raw) for raw in pending.frames)
 
     def _drop_pending(self, address: str) -> None:
         pending = self._pending.get(address)

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from django.contrib.auth.models import Permission, User
 from django.test import override_settings
 
-from collab import signals
+from collab import hocuspocus, signals
 from collab.close_codes import CloseCode
 from collab.hocuspocus import MAX_HELD_FRAMES, MAX_PENDING_DOCUMENTS, send_stateless
 from collab.hocuspocus_protocol import HocuspocusType
@@ -385,4 +385,19 @@ async def test_session_awareness_addresses_share_the_document(
     assert received == {"shared-doc\0tab-one", "shared-doc\0tab-two"}
     assert rooms.get("shared-doc").peer_count == 2  # type: ignore[union-attr]
     await wait_for_stored_text("shared-doc", "typed in tab one")
+    await socket.disconnect()
+
+
+async def test_held_bytes_are_released_exactly_after_each_authorization(
+    editor: User, rooms: RoomRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each document's held frames leave the count whole: it once kept their addresses,
+    so a socket that opened enough documents one after the other was closed with 4409."""
+    monkeypatch.setattr(hocuspocus, "MAX_HELD_BYTES", 64)
+    socket = HocuspocusSocket(editor)
+    await socket.connect()
+    for number in range(12):
+        await opened(socket, f"one-after-another-{number}")
+    await socket.edit("one-after-another-0", "still open")
+    assert (await socket.receive()).type is HocuspocusType.SYNC_STATUS
     await socket.disconnect()
