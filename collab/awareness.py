@@ -115,10 +115,13 @@ class AwarenessStates:
                 accepted.append(encoded)
         return join_awareness_entries(accepted) if accepted else None
 
-    def owner_of(self, client_id: int) -> Owner | None:
-        """Who introduced ``client_id`` (a connection, another process, the server)."""
+    def claimant_of(self, client_id: int) -> Owner | None:
+        """Who shows a presence state under ``client_id`` now (its owner, until it clears it).
+
+        Stock clients clear their state when they disconnect, before their socket closes.
+        """
         client = self._clients.get(client_id)
-        return None if client is None else client.owner
+        return None if client is None or client.state is None else client.owner
 
     def remove_owner(self, owner: Owner) -> bytes | None:
         """Forget everything ``owner`` held; return the ``null`` states to relay, if any.

@@ -138,12 +138,37 @@ class Replica:
             self._hold(_Waiting(update, reserved), missing)
             return Integration(None, None)
         delta = self._apply(update, admission)
-        released = [change for change in self._release_ready(shape) if change is not None]
-        if delta is not None or released:
+        released = self._merged(self._release_ready(_clients_of(shape)))
+        if delta is not None:
             self._whole = None
-        if len(released) > 1:
-            return Integration(delta, merge_updates(*released))
-        return Integration(delta, released[0] if released else None)
+        return Integration(delta, released)
+
+    def release_unreserved(self) -> bytes | None:
+        """Integrate held updates that waited for a client id nobody claims any more.
+
+        Items under a reserved id wait for that id's owner; once it cleared its
+        presence state or left, nobody else will send them: a client reconnecting from
+        the same page sends its edits made offline while its old connection may still be
+        open, and these must not wait for ever.
+
+        Returns:
+            What the document gained from them, as one update (None: nothing).
+
+        Raises:
+            ReplicaBroken: pycrdt panicked on one of them.
+        """
+        if not self._waiting:
+            return None
+        unreserved = [
+            key
+            for key, held in self._waiting.items()
+            if key[1] >= self._index.next_clock(key[0])
+            and not all(waiting.reserved(key[0]) for waiting in held)
+        ]
+        deltas: list[bytes | None] = []
+        arrived = self._retry(unreserved, deltas)
+        deltas += self._release_ready(arrived)
+        return self._merged(deltas)
 
     def load(self, updates: list[bytes]) -> None:
         """Integrate stored ``updates``, in order, through the same checks.
@@ -277,45 +302,63 @@ class Replica:
         self._waiting.setdefault(missing, []).append(held)
         self.pending_bytes += len(held.update)
 
-    def _release_ready(self, shape: UpdateShape) -> list[bytes | None]:
+    def _release_ready(self, arrived: set[int]) -> list[bytes | None]:
         """Integrate held updates whose missing item has arrived, until none is ready.
 
-        A held update refused now (by the checks, once what it waited for shows what
-        its parents are, or by pycrdt) is dropped, and what one integrated before failing
-        is kept: the update that released them is integrated already, so what is released
-        must all reach the room, whatever the others do. One still waiting is held again,
-        whatever the limit (it was counted already, and :meth:`load` may exceed it).
+        ``arrived``: the client ids of the items just integrated.
         """
         deltas: list[bytes | None] = []
         if not self._waiting:
             return deltas  # nearly always: skip the work on the hot path
-        arrived = _clients_of(shape)
         while arrived and self._waiting:
             ready = [
                 key
                 for key in self._waiting
                 if key[0] in arrived and key[1] < self._index.next_clock(key[0])
             ]
-            arrived = set()
-            for key in ready:
-                for held in self._waiting.pop(key):
-                    self.pending_bytes -= len(held.update)
-                    shape = read_update(held.update, self.max_depth)
-                    try:
-                        admission, missing = self._judge(shape, held.reserved)
-                    except (ProtocolError, ContentRefused):
-                        continue  # nothing of it was integrated
-                    if missing is not None:
-                        self._hold(held, missing)
-                        continue
-                    try:
-                        deltas.append(self._apply(held.update, admission))
-                    except PartlyApplied as exc:
-                        deltas.append(exc.delta)  # its sender is not here to be refused
-                    except UpdateRejected:
-                        continue  # pycrdt refused it: nothing of it was integrated
-                    arrived |= _clients_of(shape)
+            arrived = self._retry(ready, deltas)
         return deltas
+
+    def _retry(self, keys: list[tuple[int, int]], deltas: list[bytes | None]) -> set[int]:
+        """Judge the updates held under ``keys`` again; integrate those now admitted.
+
+        A held update refused now (by the checks, once what it waited for shows what
+        its parents are, or by pycrdt) is dropped, and what one integrated before failing
+        is kept: the update that released them is integrated already, so what is released
+        must all reach the room, whatever the others do. One still waiting is held again,
+        whatever the limit (it was counted already, and :meth:`load` may exceed it).
+
+        Returns:
+            The client ids of the items integrated (their dependants may be ready now).
+        """
+        arrived: set[int] = set()
+        for key in keys:
+            for held in self._waiting.pop(key):
+                self.pending_bytes -= len(held.update)
+                shape = read_update(held.update, self.max_depth)
+                try:
+                    admission, missing = self._judge(shape, held.reserved)
+                except (ProtocolError, ContentRefused):
+                    continue  # nothing of it was integrated
+                if missing is not None:
+                    self._hold(held, missing)
+                    continue
+                try:
+                    deltas.append(self._apply(held.update, admission))
+                except PartlyApplied as exc:
+                    deltas.append(exc.delta)  # its sender is not here to be refused
+                except UpdateRejected:
+                    continue  # pycrdt refused it: nothing of it was integrated
+                arrived |= _clients_of(shape)
+        return arrived
+
+    def _merged(self, deltas: list[bytes | None]) -> bytes | None:
+        """What released updates added, as one update (None: nothing)."""
+        changes = [delta for delta in deltas if delta is not None]
+        if not changes:
+            return None
+        self._whole = None
+        return changes[0] if len(changes) == 1 else merge_updates(*changes)
 
     def _observe(self) -> Subscription:
         """Capture what each transaction changed, without a reference cycle.

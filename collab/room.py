@@ -179,6 +179,7 @@ class Room:
         if due is not None:
             due.cancel()
         await self._relay_awareness(self.awareness.remove_owner(peer))
+        self._claims_ended()
         presence_rows.get().changed(self.document_id, self._connected_users)
 
     async def close_peers(self, code: CloseCode) -> None:
@@ -401,11 +402,17 @@ class Room:
                 self._accept(exc.delta, exclude=None)
             raise
         except ReplicaBroken:
-            self._giving_up = background(self._give_up_document(sender=None))
+            self._give_up_later()
             raise
-        for delta in change:
-            if delta is not None:
-                self._accept(delta, exclude=None)
+        if change.delta is not None:
+            self._accept(change.delta, exclude=None)
+        if change.released is not None:
+            # Held updates it made ready: those of local connections are news elsewhere too.
+            self._accept(change.released, exclude=None, publish=True)
+
+    def _give_up_later(self) -> None:
+        """Close the other connections after a pycrdt panic, from a task of its own."""
+        self._giving_up = background(self._give_up_document(sender=None))
 
     @property
     def broken(self) -> bool:
@@ -448,12 +455,14 @@ class Room:
         accepted = self.awareness.apply(sender, decode_awareness_update(payload).entries)
         if accepted is not None:
             self._broadcast(encode_awareness(accepted))
+            self._claims_ended()
 
     def forget_remote_awareness(self, sender: str) -> None:
         """Remove the presence states of another process that went silent, for local peers."""
         removed = self.awareness.remove_owner(sender)
         if removed is not None:
             self._broadcast(encode_awareness(removed))
+        self._claims_ended()
 
     async def set_server_presence(self, state: dict[str, Any] | None) -> None:
         """Set (or clear, with ``None``) the server's own presence state in this document.
@@ -502,8 +511,21 @@ class Room:
         return change.delta is not None or change.released is not None
 
     def _owned_elsewhere(self, client_id: int, *, peer: Peer) -> bool:
-        """Whether another connection (here or in another process) owns ``client_id``."""
-        return self.awareness.owner_of(client_id) not in (None, peer)
+        """Whether another connection (here or in another process) claims ``client_id``."""
+        return self.awareness.claimant_of(client_id) not in (None, peer)
+
+    def _claims_ended(self) -> None:
+        """Integrate the updates held for client ids whose claimant cleared its state or left.
+
+        They came from connections of this process, so other processes get them too.
+        """
+        try:
+            released = self.replica.release_unreserved()
+        except ReplicaBroken:
+            self._give_up_later()
+            return
+        if released is not None:
+            self._accept(released, exclude=None, publish=True)
 
     def _accept_local(self, peer: Peer, delta: bytes, exclude: Peer | None) -> None:
         """Fan out, store and relay a change that came from a connection of this process."""
@@ -540,6 +562,7 @@ class Room:
         accepted = self.awareness.apply(peer, message.entries, conf.MAX_AWARENESS_CLIENTS)
         if accepted is None:
             return False
+        self._claims_ended()
         if peer in self._presence_due:
             return True  # a relay of this connection's presence is due anyway
         now = time.monotonic()

@@ -252,6 +252,69 @@ async def test_items_under_another_connections_client_id_never_take_its_place(
         await client.disconnect()
 
 
+def announce(client: Client, clock: int, state: object) -> bytes:
+    """The awareness frame of ``client``'s own presence state."""
+    entry = AwarenessEntry(client.doc.client_id, clock, state)
+    return encode_awareness(encode_awareness_update([entry]))
+
+
+async def reconnected(old: Client, user: User, offline_edit: str) -> Client:
+    """The same page's document on a new connection, with an edit made while offline."""
+    new = Client("reconnect", user)
+    new.doc, new.text = old.doc, old.text
+    new.text += offline_edit
+    await new.connect()  # its sync step 2 carries the offline edit
+    return new
+
+
+async def test_a_reconnecting_clients_edits_are_not_held_after_its_old_connection_cleared(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    """Stock clients clear their state when they disconnect; the old socket may linger.
+
+    Chromium's offline mode closed the page's socket only after its new connection had
+    sent the edits made offline: they waited for the old connection as for a forger.
+    """
+    old = await connected("reconnect", editor)
+    watcher = await connected("reconnect", editor)
+    await old.send(announce(old, 1, {"user": {"name": "bob"}}))
+    await watcher.receive()
+    await old.edit("online.")
+    watcher.apply(await watcher.receive())
+    await old.send(announce(old, 2, None))  # y-websocket's goodbye, the socket still open
+    await watcher.receive()
+    new = await reconnected(old, editor, " offline.")
+    watcher.apply(await watcher.receive())
+    assert str(watcher.text) == "online. offline."
+    await wait_for_stored_text("reconnect", "online. offline.")
+    for client in (old, new, watcher):
+        await client.disconnect()
+
+
+async def test_edits_held_for_a_client_ids_owner_are_released_when_it_leaves(
+    editor: User, rooms: RoomRegistry
+) -> None:
+    """A dropped network leaves the old connection open, with its state, until it closes."""
+    old = await connected("reconnect", editor)
+    watcher = await connected("reconnect", editor)
+    await old.send(announce(old, 1, {"user": {"name": "bob"}}))
+    await watcher.receive()
+    await old.edit("online.")
+    watcher.apply(await watcher.receive())
+    new = await reconnected(old, editor, " offline.")
+    assert await watcher.communicator.receive_nothing(0.2)  # as a forger's, while it is there
+    await old.disconnect()
+    await watcher.receive()  # the old connection's state is gone
+    watcher.apply(await watcher.receive())
+    assert str(watcher.text) == "online. offline."
+    await wait_for_stored_text("reconnect", "online. offline.")
+    room = rooms.get("reconnect")
+    assert room is not None
+    assert room.replica.pending_bytes == 0
+    for client in (new, watcher):
+        await client.disconnect()
+
+
 async def test_a_held_update_released_by_another_sender_reaches_that_sender_too(
     editor: User, rooms: RoomRegistry
 ) -> None:

@@ -241,6 +241,26 @@ async def test_another_process_cannot_take_a_local_connections_id(
     assert len(watcher.frames) == seen
 
 
+async def test_a_client_reconnecting_to_another_process_is_not_held_for_its_old_one(
+    two_rooms: tuple[Room, Room],
+) -> None:
+    """Its old connection cleared its state there; its edits made offline count at once."""
+    first, second = two_rooms
+    old, new, watcher = RecordingPeer(), RecordingPeer(), RecordingPeer()
+    await first.add_peer(old)
+    await second.add_peer(watcher)
+    bob = Writer()
+    await first.receive(old, decode_message(presence_frame(bob.doc.client_id, 1, {"n": "bob"})))
+    await first.receive(old, decode_message(bob.type("online.")))
+    await eventually(lambda: text_of(second) == "online.")
+    await first.receive(old, decode_message(presence_frame(bob.doc.client_id, 2, None)))
+    await eventually(lambda: last_states(watcher) == {bob.doc.client_id: None})
+    await second.add_peer(new)
+    await second.receive(new, decode_message(bob.type(" offline.")))
+    assert text_of(second) == "online. offline."
+    await eventually(lambda: text_of(first) == "online. offline.")
+
+
 CANCELLED_RECEIVE_ENDS = 10.0
 """Seconds within which a cancelled core-layer receive returns (its Redis pop waits 5 s)."""
 
