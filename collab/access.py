@@ -30,11 +30,11 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import transaction
 
 from collab import recent
+from collab.aio import PerLoop, background, cancelling
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.permissions import Access
 from collab.relay_hub import cross_process_layer
-from collab.tasks import PerLoop, background, cancelling
 
 if TYPE_CHECKING:
     from channels.layers import BaseChannelLayer

@@ -30,7 +30,7 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from collab import content, documents, exports, store, usage, versions
+from collab import content, documents, exports, presence, store, usage, versions
 from collab.conf import conf
 from collab.exceptions import CollabError, DocumentExists, ImportRejected
 from collab.html import to_html
@@ -103,8 +103,8 @@ class ConnectedFilter(YesNoFilter):
     parameter_name = "connected"
 
     def condition(self) -> Q | Exists:
-        """Fresh presence for the document (:func:`collab.store.live_presence`)."""
-        return Q(pk__in=list(usage.open_documents()))
+        """Fresh presence for the document (:func:`collab.presence.live_presence`)."""
+        return Q(pk__in=list(presence.open_documents()))
 
 
 class DocumentChangeList(ChangeList):
@@ -113,8 +113,8 @@ class DocumentChangeList(ChangeList):
     def get_results(self, request: HttpRequest) -> None:
         """Fetch the page, then who is connected to it (two more queries)."""
         super().get_results(request)
-        presence = store.live_presence([document.pk for document in self.result_list])
-        described = usage.describe_presence(presence)
+        live = presence.live_presence([document.pk for document in self.result_list])
+        described = presence.describe_presence(live)
         for document in self.result_list:
             setattr(document, PRESENCE_ATTRIBUTE, described.get(document.pk))
 

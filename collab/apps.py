@@ -14,4 +14,4 @@ class CollabConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the system checks and signal receivers."""
-        from collab import checks, lifecycle, revocation  # noqa: F401  (registers checks and receivers)
+        from collab import checks, receivers, revocation  # noqa: F401  (registers checks and receivers)

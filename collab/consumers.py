@@ -18,6 +18,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from collab import access
+from collab.aio import background, sync_batches
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import CollabError, QuotaExceeded, is_pycrdt_panic
@@ -29,10 +30,9 @@ from collab.protocol import KEEPALIVE_FRAME, Message, QueryAwareness, SyncStep1,
 from collab.quotas import count_creation, open_counts, owner_of
 from collab.rate_limit import RateLimiter
 from collab.refusals import Client, client_of, refusals, worth_logging
+from collab.registry import get_registry
 from collab.room import READ_ONLY_FRAME, Room
-from collab.rooms import get_registry
 from collab.server_socket import ServerSocket, server_socket
-from collab.tasks import background, sync_batches
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from collab import content, store
 from collab.close_codes import CloseCode
 from collab.exceptions import DocumentNotFound
 from collab.protocol import EMPTY_UPDATE, SyncUpdate
-from collab.rooms import get_registry
+from collab.registry import get_registry
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

@@ -31,6 +31,7 @@ from collections import deque
 from typing import Any
 
 from collab import signals
+from collab.aio import background, in_worker_thread
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.consumers import DocumentConsumer, SocketConsumer
@@ -54,9 +55,8 @@ from collab.hocuspocus_protocol import (
 from collab.keys import KEY_PATTERN
 from collab.models import Document
 from collab.protocol import EMPTY_UPDATE, Message, SyncStep2, SyncUpdate
+from collab.registry import get_registry
 from collab.room import READ_ONLY_FRAME, Room
-from collab.rooms import get_registry
-from collab.tasks import background, in_worker_thread
 from collab.tokens import SCOPE_KEY
 
 logger = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from collab.aio import background
 from collab.server_socket import refused_as_too_large
-from collab.tasks import background
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 
+from collab.aio import PerLoop
 from collab.conf import conf
 from collab.exceptions import QuotaExceeded
-from collab.tasks import PerLoop
 
 if TYPE_CHECKING:
     from collab.permissions import User

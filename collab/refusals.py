@@ -16,9 +16,9 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from collab.aio import PerLoop
 from collab.conf import conf
 from collab.identity import session_key
-from collab.tasks import PerLoop
 from collab.tokens import token_of
 
 FIRST_DELAY = 0.5

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from pycrdt import merge_updates
 
+from collab.aio import background
 from collab.close_codes import CloseCode
 from collab.relay_hub import STOP_TIMEOUT, cross_process_layer, group_name
-from collab.tasks import background
 
 if TYPE_CHECKING:
     from collab.relay_hub import RelayHub

@@ -25,8 +25,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from collab.aio import background, cancelling
 from collab.conf import conf
-from collab.tasks import background, cancelling
 
 if TYPE_CHECKING:
     from channels.layers import BaseChannelLayer

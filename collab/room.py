@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from pycrdt import Doc
 
 from collab import recent, signals, store
+from collab.aio import background, in_worker_thread
 from collab.awareness import SERVER, AwarenessStates
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import DocumentLoadError, ProtocolError, ReplicaBroken
 from collab.models import Document
-from collab.presence_rows import presence_rows
+from collab.presence import presence_rows
 from collab.protocol import (
     EMPTY_UPDATE,
     AwarenessUpdate,
@@ -39,7 +40,6 @@ from collab.protocol import (
     encode_update_frames,
 )
 from collab.replica import PartlyApplied, Replica
-from collab.tasks import background, in_worker_thread
 
 if TYPE_CHECKING:
     from collab.relay import Relay

@@ -9,16 +9,14 @@ Compaction never drops content: rows that wait for a row the log lacks stay in t
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from pycrdt import merge_updates
 
 from collab.conf import conf
-from collab.models import Document, DocumentPresence, DocumentSnapshot, DocumentUpdate
+from collab.models import Document, DocumentSnapshot, DocumentUpdate
 from collab.replica import Replica
 
 logger = logging.getLogger(__name__)
@@ -167,65 +165,3 @@ def _prune_snapshots(document_id: int) -> None:
         *NEWEST_FIRST
     )[keep:]
     DocumentSnapshot.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
-
-
-def record_presences(process: str, rows: dict[int, list[int | None]]) -> None:
-    """Record who is connected to documents through ``process``, in one transaction.
-
-    ``rows`` holds the user ids (None: anonymous) of each document's connections;
-    a document nobody is connected to loses its row. A document deleted meanwhile is
-    skipped: the others are then written one by one.
-    """
-    gone = [document_id for document_id, user_ids in rows.items() if not user_ids]
-    kept = [
-        DocumentPresence(
-            document_id=document_id,
-            process=process,
-            user_ids=sorted({uid for uid in user_ids if uid is not None}),
-            connections=len(user_ids),
-        )
-        for document_id, user_ids in rows.items()
-        if user_ids
-    ]
-    try:
-        with transaction.atomic():
-            _write_presence(process, gone, kept)
-    except IntegrityError:
-        for row in kept:
-            with contextlib.suppress(IntegrityError), transaction.atomic():
-                _write_presence(process, [], [row])
-        _write_presence(process, gone, [])
-
-
-def _write_presence(process: str, gone: list[int], kept: list[DocumentPresence]) -> None:
-    if gone:
-        DocumentPresence.objects.filter(process=process, document_id__in=gone).delete()
-    if kept:
-        DocumentPresence.objects.bulk_create(
-            kept,
-            update_conflicts=True,
-            unique_fields=("document", "process"),
-            update_fields=("user_ids", "connections", "updated_at"),
-        )
-
-
-def refresh_presence(process: str) -> None:
-    """Mark every presence row of ``process`` as current, in one query."""
-    DocumentPresence.objects.filter(process=process).update(updated_at=timezone.now())
-
-
-def live_presence(document_ids: list[int]) -> dict[int, tuple[int, list[int]]]:
-    """Connections and user ids per document, from presence refreshed recently enough.
-
-    Returns:
-        ``{document_id: (connections, sorted user ids)}`` for documents someone is in.
-    """
-    fresh_after = timezone.now() - timedelta(seconds=3 * conf.PRESENCE_REFRESH)
-    result: dict[int, tuple[int, list[int]]] = {}
-    rows = DocumentPresence.objects.filter(
-        document_id__in=document_ids, updated_at__gte=fresh_after
-    )
-    for row in rows:
-        connections, users = result.get(row.document_id, (0, []))
-        result[row.document_id] = (connections + row.connections, sorted({*users, *row.user_ids}))
-    return result

@@ -1,4 +1,4 @@
-"""How much room documents take in the database, and who is in them right now.
+"""How much room documents take in the database, and the names of the users in them.
 
 Sizes are computed by the database (``LENGTH`` of the stored bytes), so listing many
 documents never loads their content.
@@ -14,8 +14,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Va
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Length
 
-from collab import store
-from collab.models import Document, DocumentPresence, DocumentSnapshot, DocumentUpdate
+from collab.models import Document, DocumentSnapshot, DocumentUpdate
 
 
 def stored_bytes() -> Combinable:
@@ -72,16 +71,6 @@ def totals() -> Totals:
     )
 
 
-def open_documents() -> dict[int, tuple[int, list[int]]]:
-    """Connections and user ids of every document someone is connected to right now.
-
-    Returns:
-        ``{document_id: (connections, user ids)}``, as :func:`collab.store.live_presence`.
-    """
-    ids = DocumentPresence.objects.values_list("document_id", flat=True).distinct()
-    return store.live_presence(list(ids))
-
-
 def usernames(user_ids: Iterable[int]) -> dict[int, str]:
     """The usernames of the users with ``user_ids`` that still exist, in one query."""
     users = get_user_model().objects.filter(pk__in=set(user_ids))
@@ -91,18 +80,3 @@ def usernames(user_ids: Iterable[int]) -> dict[int, str]:
 def names_of(user_ids: Iterable[int], known: dict[int, str]) -> str:
     """``"alice, bob"`` for ``user_ids``, named from ``known``; others show as ``#<id>``."""
     return ", ".join(known.get(user_id, f"#{user_id}") for user_id in user_ids)
-
-
-def describe_presence(presence: dict[int, tuple[int, list[int]]]) -> dict[int, str]:
-    """Say who is connected, from :func:`collab.store.live_presence`'s result.
-
-    Returns:
-        ``{document_id: "alice, bob (3 connections)"}``, from one query for the names.
-    """
-    known = usernames(user_id for _, user_ids in presence.values() for user_id in user_ids)
-    described = {}
-    for document_id, (connections, user_ids) in presence.items():
-        count = f"{connections} connection{'' if connections == 1 else 's'}"
-        names = names_of(user_ids, known)
-        described[document_id] = f"{names} ({count})" if names else count
-    return described

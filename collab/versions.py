@@ -13,7 +13,7 @@ from asgiref.sync import async_to_sync
 
 from collab import documents, store
 from collab.models import Document, DocumentSnapshot
-from collab.rooms import get_registry
+from collab.registry import get_registry
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

@@ -27,7 +27,7 @@ from collab import documents, field_documents, middleware, store
 from collab.html import to_html
 from collab.keys import validate_key
 from collab.permissions import Access, policy_access
-from collab.presence import UserInfo, user_info
+from collab.user_info import UserInfo, user_info
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

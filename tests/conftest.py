@@ -11,8 +11,8 @@ from channels.layers import channel_layers
 from django.contrib.auth.models import Permission, User
 from django.db import connections
 
-from collab.rooms import RoomRegistry, get_registry
-from collab.tasks import in_worker_thread
+from collab.aio import in_worker_thread
+from collab.registry import RoomRegistry, get_registry
 
 
 @pytest.fixture(scope="session")

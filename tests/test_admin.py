@@ -22,12 +22,12 @@ from django.urls import reverse
 from django.utils import timezone
 from pycrdt import Text
 
-from collab import content, documents, signals, store, versions
+from collab import content, documents, presence, signals, store, versions
 from collab.close_codes import CloseCode
 from collab.html import to_html
 from collab.models import Document, DocumentSnapshot, DocumentUpdate
 from collab.protocol import SyncUpdate
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.rich_text import RICH_HTML, RICH_UPDATE
 from tests.test_widgets import configs
 from tests.ws import connected
@@ -111,9 +111,9 @@ def test_list_shows_who_is_connected_now(admin_client: Client) -> None:
     busy = Document.objects.create(key="busy")
     stale = Document.objects.create(key="stale")
     Document.objects.create(key="quiet")
-    store.record_presences("process-a", {busy.pk: [alice.pk, None]})
-    store.record_presences("process-b", {busy.pk: [bob.pk, alice.pk]})
-    store.record_presences("process-a", {stale.pk: [bob.pk]})
+    presence.record_presences("process-a", {busy.pk: [alice.pk, None]})
+    presence.record_presences("process-b", {busy.pk: [bob.pk, alice.pk]})
+    presence.record_presences("process-a", {stale.pk: [bob.pk]})
     an_hour_ago = timezone.now() - timedelta(hours=1)
     stale.presence.update(updated_at=an_hour_ago)
 
@@ -148,7 +148,7 @@ def test_list_filters(admin_client: Client) -> None:
     store.compact(write("checkpointed", "b").pk)
     old = write("old", "c")
     Document.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=30))
-    store.record_presences("process-a", {old.pk: [None]})
+    presence.record_presences("process-a", {old.pk: [None]})
 
     def found(**params: str) -> list[str]:
         response = admin_client.get(url("changelist"), params)

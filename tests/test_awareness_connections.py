@@ -16,7 +16,7 @@ from collab.protocol import (
     encode_awareness_update,
     encode_query_awareness,
 )
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.ws import Client, connected
 
 pytestmark = pytest.mark.django_db(transaction=True)

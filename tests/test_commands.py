@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from pycrdt import Text
 
-from collab import content, documents, store, versions
+from collab import content, documents, presence, store, versions
 from collab.html import to_html
 from collab.models import Document, DocumentSnapshot, DocumentUpdate
 from tests.rich_text import RICH_HTML, RICH_UPDATE
@@ -174,7 +174,7 @@ def test_stats() -> None:
     write("compacted", "text")
     compacted = Document.objects.get(key="compacted")
     versions.create_version(compacted, "v1")
-    store.record_presences("process-a", {compacted.pk: [alice.pk, None]})
+    presence.record_presences("process-a", {compacted.pk: [alice.pk, None]})
     snapshots = DocumentSnapshot.objects.all()
     snapshot_bytes = sum(snapshot.size for snapshot in snapshots)
     log_bytes = sum(len(row.data) for row in DocumentUpdate.objects.all())

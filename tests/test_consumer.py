@@ -26,7 +26,7 @@ from collab.protocol import (
     encode_query_awareness,
     encode_update,
 )
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.stored import stored_text, wait_for_stored_text
 from tests.ws import Client, connected
 

@@ -16,14 +16,14 @@ from django.dispatch import Signal
 from django.test import override_settings
 from pycrdt import Text
 
-from collab import documents, signals, store, versions
+from collab import documents, presence, signals, store, versions
 from collab.close_codes import CloseCode
 from collab.models import Document, DocumentSnapshot
 from collab.protocol import SyncUpdate
+from collab.registry import RoomRegistry
 from collab.relay import Relay
 from collab.relay_hub import RelayHub
 from collab.room import Room
-from collab.rooms import RoomRegistry
 from tests.stored import wait_for_stored_text
 from tests.ws import connected
 
@@ -147,10 +147,10 @@ async def test_created_and_deleted_signals_and_sessions_closed(
 async def test_presence_shows_who_is_connected(editor: User, rooms: RoomRegistry) -> None:
     client = await connected("busy", editor)
     document = await Document.objects.aget(key="busy")
-    live = database_sync_to_async(store.live_presence)
+    live = database_sync_to_async(presence.live_presence)
     deadline = time.monotonic() + 3
-    while (presence := await live([document.pk])) != {document.pk: (1, [editor.pk])}:
-        assert time.monotonic() < deadline, presence
+    while (rows := await live([document.pk])) != {document.pk: (1, [editor.pk])}:
+        assert time.monotonic() < deadline, rows
         await asyncio.sleep(0.05)
     await client.disconnect()
     while await live([document.pk]):

@@ -23,7 +23,7 @@ from collab.html import to_html
 from collab.keys import split_field_key
 from collab.models import DeletedKey, Document
 from collab.protocol import PermissionDenied
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from collab.widgets import CollaborativeEditor, CollaborativeFormMixin
 from demo_project.demo.models import Article
 from tests.test_widgets import configs

@@ -17,7 +17,7 @@ from collab.hocuspocus_protocol import HocuspocusType
 from collab.models import Document
 from collab.permissions import Access
 from collab.protocol import AwarenessUpdate, Reader, encode_awareness, encode_update
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from collab.tokens import make_token
 from tests.hocuspocus_client import AUTHENTICATED, PERMISSION_DENIED, HocuspocusSocket, string
 from tests.stored import wait_for_stored_text

@@ -26,7 +26,7 @@ from collab.protocol import (
     encode_sync_step1,
     encode_update,
 )
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.hostile_updates import (
     deep_value_update,
     half_valid_update,

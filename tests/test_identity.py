@@ -14,7 +14,7 @@ from django.test import Client as HttpClient
 from collab.close_codes import CloseCode
 from collab.models import Document, DocumentUpdate
 from collab.protocol import PermissionDenied
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.stored import wait_for_stored_text
 from tests.ws import Client
 

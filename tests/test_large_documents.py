@@ -11,7 +11,7 @@ from pycrdt import Doc, Text
 from collab import store
 from collab.models import Document
 from collab.protocol import SyncStep2, SyncUpdate, decode_message, encode_sync_step1
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.ws import Client
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,7 +14,7 @@ from collab.protocol import (
     encode_awareness_update,
     encode_update,
 )
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.stored import wait_for_stored_text
 from tests.ws import connected
 

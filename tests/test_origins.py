@@ -12,7 +12,7 @@ from django.test import override_settings
 from collab.close_codes import CloseCode
 from collab.consumers import DocumentConsumer
 from collab.models import Document
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.test_identity import logged_in_cookie
 from tests.ws import Client
 

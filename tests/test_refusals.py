@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import override_settings
 
 from collab.close_codes import CloseCode
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.ws import Client, connected
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -24,7 +24,7 @@ from collab.close_codes import CloseCode
 from collab.models import Document
 from collab.permissions import Access
 from collab.protocol import PermissionDenied
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.stored import wait_for_stored_text
 from tests.test_identity import logged_in_cookie
 from tests.ws import Client, connected

@@ -30,8 +30,8 @@ from collab import store
 from collab.close_codes import CloseCode
 from collab.models import Document, DocumentUpdate
 from collab.protocol import AwarenessUpdate, Message
+from collab.registry import RoomRegistry
 from collab.room import STORAGE_FAILING, Room
-from collab.rooms import RoomRegistry
 from tests.e2e.server import ROOT
 from tests.stored import stored_text, wait_for_stored_text
 from tests.test_relay import eventually, open_room

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from collab.tasks import SyncBatches
+from collab.aio import SyncBatches
 
 
 async def test_calls_made_meanwhile_share_one_hop() -> None:

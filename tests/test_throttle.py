@@ -20,7 +20,7 @@ from collab.protocol import (
     encode_query_awareness,
     encode_sync_step1,
 )
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.settings import COLLAB
 from tests.ws import connected
 

@@ -16,7 +16,7 @@ from collab.close_codes import CloseCode
 from collab.exceptions import InvalidToken, TokenNotForDocument
 from collab.permissions import Access
 from collab.protocol import PermissionDenied
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from collab.tokens import make_token, read_token
 from tests.stored import stored_text, wait_for_stored_text
 from tests.test_identity import logged_in_cookie

@@ -16,7 +16,7 @@ from pycrdt import Text
 from collab import documents
 from collab.close_codes import CloseCode
 from collab.models import DeletedKey, Document, DocumentUpdate
-from collab.rooms import RoomRegistry
+from collab.registry import RoomRegistry
 from tests.ws import Client, connected
 
 pytestmark = pytest.mark.django_db(transaction=True)

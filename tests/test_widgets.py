@@ -13,7 +13,7 @@ from django.template import engines
 from django.test import Client, RequestFactory, override_settings
 
 from collab.models import Document
-from collab.presence import user_info
+from collab.user_info import user_info
 from collab.widgets import (
     CollaborativeEditor,
     CollaborativeFormMixin,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from collab.rooms import get_registry
+from collab.registry import get_registry
 from tests.urls import urlpatterns as test_urlpatterns
 
 OPEN_ROOMS_PATH = "fuzz/open-rooms"

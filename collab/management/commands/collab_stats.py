@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management import BaseCommand
 
-from collab import usage
+from collab import presence, usage
 from collab.models import Document
 
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         """Print the totals, then each open document with who is in it."""
         totals = usage.totals()
-        open_now = usage.open_documents()
+        open_now = presence.open_documents()
         lines = [
             f"documents: {totals.documents}",
             f"stored bytes: {totals.stored_bytes}",
@@ -31,6 +31,6 @@ class Command(BaseCommand):
             f"open now: {len(open_now)}",
         ]
         keys = dict(Document.objects.filter(pk__in=open_now).values_list("pk", "key"))
-        described = usage.describe_presence(open_now)
+        described = presence.describe_presence(open_now)
         lines += [f"  {keys[pk]}: {described[pk]}" for pk in sorted(keys, key=keys.__getitem__)]
         self.stdout.write("\n".join(lines))

@@ -13,12 +13,12 @@ from django.db.utils import OperationalError
 from django.test import override_settings
 from pycrdt import Text
 
-from collab import keepalive, store
+from collab import keepalive, presence, store
 from collab.close_codes import CloseCode
 from collab.exceptions import DocumentLoadError
 from collab.models import Document, DocumentPresence, DocumentUpdate
-from collab.presence_rows import PRESENCE_DEBOUNCE
-from collab.rooms import RoomRegistry
+from collab.presence import PRESENCE_DEBOUNCE
+from collab.registry import RoomRegistry
 from tests.stored import stored_text, wait_for_stored_text
 from tests.ws import Client, RecordingPeer, connected
 
@@ -150,18 +150,18 @@ async def test_presence_rows_of_idle_rooms_are_refreshed_in_one_query(
     """Rooms write their row when who is connected changes; the registry refreshes all."""
     documents = [await Document.objects.acreate(key=f"present-{i}") for i in range(3)]
     refreshes: list[str] = []
-    real_refresh = store.refresh_presence
+    real_refresh = presence.refresh_presence
 
     def counted_refresh(process: str) -> None:
         refreshes.append(process)
         real_refresh(process)
 
-    monkeypatch.setattr(store, "refresh_presence", counted_refresh)
+    monkeypatch.setattr(presence, "refresh_presence", counted_refresh)
     with override_settings(COLLAB={"PRESENCE_REFRESH": 0.3}):
         for document in documents:
             await rooms.join(document.key, document.pk, RecordingPeer())
         await asyncio.sleep(1)  # rows written, then refreshed about three times
-        live = await database_sync_to_async(store.live_presence)([d.pk for d in documents])
+        live = await database_sync_to_async(presence.live_presence)([d.pk for d in documents])
         assert set(live) == {d.pk for d in documents}
         assert 2 <= len(refreshes) <= 4, "one refresh per interval for all three rooms"
         await rooms.close_all()
@@ -173,20 +173,20 @@ async def test_joins_to_many_rooms_are_recorded_in_one_batch(
     """A reconnect storm writes who is connected once per debounce, not once per room."""
     documents = [await Document.objects.acreate(key=f"storm-{i}") for i in range(20)]
     batches: list[dict[int, list[int | None]]] = []
-    real_record = store.record_presences
+    real_record = presence.record_presences
 
     def counted_record(process: str, rows: dict[int, list[int | None]]) -> None:
         batches.append(dict(rows))
         real_record(process, rows)
 
-    monkeypatch.setattr(store, "record_presences", counted_record)
+    monkeypatch.setattr(presence, "record_presences", counted_record)
     for document in documents:
         for _ in range(3):
             await rooms.join(document.key, document.pk, RecordingPeer())
     await asyncio.sleep(PRESENCE_DEBOUNCE + 0.5)
     assert len(batches) == 1
     assert batches[0] == {document.pk: [None, None, None] for document in documents}
-    live = await database_sync_to_async(store.live_presence)([d.pk for d in documents])
+    live = await database_sync_to_async(presence.live_presence)([d.pk for d in documents])
     assert live == {document.pk: (3, []) for document in documents}
     await rooms.close_all()
     assert not await DocumentPresence.objects.filter(document__in=documents).aexists()
@@ -196,8 +196,8 @@ def test_a_document_deleted_meanwhile_does_not_lose_the_other_rows(editor: User)
     kept, deleted = Document.objects.create(key="kept"), Document.objects.create(key="gone")
     gone_pk = deleted.pk
     deleted.delete()
-    store.record_presences("process-a", {kept.pk: [editor.pk], gone_pk: [None]})
-    assert store.live_presence([kept.pk, gone_pk]) == {kept.pk: (1, [editor.pk])}
+    presence.record_presences("process-a", {kept.pk: [editor.pk], gone_pk: [None]})
+    assert presence.live_presence([kept.pk, gone_pk]) == {kept.pk: (1, [editor.pk])}
 
 
 class SilentPeer(RecordingPeer):

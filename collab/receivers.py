@@ -12,7 +12,7 @@ from django.dispatch import receiver
 
 from collab import field_documents, recent, signals, store, tombstones
 from collab.models import Document
-from collab.rooms import close_sessions
+from collab.registry import close_sessions
 
 
 @receiver(post_save, sender=Document, dispatch_uid="collab.announce_created_document")

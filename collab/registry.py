@@ -11,15 +11,15 @@ from collections.abc import Callable
 from functools import partial
 from weakref import WeakKeyDictionary
 
-from collab import recent, store
+from collab import presence, recent
+from collab.aio import background, in_worker_thread
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.keepalive import KeepaliveSchedule
-from collab.presence_rows import PROCESS_ID
+from collab.presence import PROCESS_ID
 from collab.relay import Relay, announce_deleted
 from collab.relay_hub import RelayHub, cross_process_layer
 from collab.room import Peer, Room
-from collab.tasks import background, in_worker_thread
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ class RoomRegistry:
         while True:
             await asyncio.sleep(conf.PRESENCE_REFRESH)
             try:
-                await in_worker_thread(store.refresh_presence)(PROCESS_ID)
+                await in_worker_thread(presence.refresh_presence)(PROCESS_ID)
             except Exception:
                 logger.exception("collab: refreshing who is connected failed")
 
