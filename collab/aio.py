@@ -1,4 +1,4 @@
-"""Background tasks that outlive the code that started them."""
+"""asyncio helpers: background tasks, per-loop singletons, and hops to worker threads."""
 
 from __future__ import annotations
 
@@ -59,6 +59,39 @@ def background(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     return asyncio.get_running_loop().create_task(coroutine, context=contextvars.Context())
 
 
+class OnDemand:
+    """Runs ``work`` in a background task when asked, never twice at once.
+
+    ``start()`` while a run is under way does nothing: each ``work`` goes on until
+    nothing is left to do (a queue drained, a delay waited out), so what was asked for
+    meanwhile is done by the run already started. The task is held here, since the event
+    loop keeps only weak references to tasks.
+    """
+
+    __slots__ = ("_work", "task")
+
+    def __init__(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._work = work
+        self.task: asyncio.Task[None] | None = None
+        """The run under way, if any."""
+
+    def start(self) -> None:
+        """Start a run unless one is under way."""
+        if self.task is None:
+            self.task = background(self._run())
+
+    def cancel(self) -> None:
+        """Cancel the run under way, if any."""
+        if self.task is not None:
+            self.task.cancel()
+
+    async def _run(self) -> None:
+        try:
+            await self._work()
+        finally:
+            self.task = None
+
+
 def in_worker_thread(func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
     """Make ``func`` (blocking database work of a room) awaitable in collab's database thread.
 
@@ -85,7 +118,7 @@ class SyncBatches:
 
     def __init__(self) -> None:
         self._waiting: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
-        self._running: asyncio.Task[None] | None = None
+        self._runner = OnDemand(self._run_batches)
 
     async def run(self, func: Callable[[], T]) -> T:
         """Run ``func`` in Django's thread for thread-sensitive code; return its result.
@@ -95,31 +128,27 @@ class SyncBatches:
         """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append((func, future))
-        if self._running is None:
-            self._running = background(self._run_batches())
+        self._runner.start()
         return await future
 
     async def _run_batches(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                try:
-                    outcomes = await database_sync_to_async(_call_each)([f for f, _ in batch])
-                except asyncio.CancelledError:
-                    for _, future in [*batch, *self._waiting]:
-                        future.cancel()
-                    raise
-                except Exception as exc:  # the hop itself failed
-                    outcomes = [(False, exc)] * len(batch)
-                for (_, future), (succeeded, value) in zip(batch, outcomes, strict=True):
-                    if future.done():
-                        continue  # its caller was cancelled meanwhile
-                    if succeeded:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
-        finally:
-            self._running = None
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                outcomes = await database_sync_to_async(_call_each)([f for f, _ in batch])
+            except asyncio.CancelledError:
+                for _, future in [*batch, *self._waiting]:
+                    future.cancel()
+                raise
+            except Exception as exc:  # the hop itself failed
+                outcomes = [(False, exc)] * len(batch)
+            for (_, future), (succeeded, value) in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue  # its caller was cancelled meanwhile
+                if succeeded:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
 
 
 def _call_each(funcs: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:

@@ -325,7 +325,7 @@ class DocumentConsumer(SocketConsumer):
         if isinstance(message, SyncStep1):
             self._state_bytes = 0
         try:
-            return await self.room.receive(self, message)
+            return self.room.receive(self, message)
         except Exception as exc:
             await self._fail(exc)
         except BaseException as exc:

@@ -128,7 +128,7 @@ async def apply_update(key: str, update: bytes, *, user: AbstractBaseUser | None
     peer = ServerPeer(user)
     room = await registry.join(key, document.pk, peer)
     try:
-        await room.receive(peer, SyncUpdate(update))
+        room.receive(peer, SyncUpdate(update))
     finally:
         await registry.leave(room, peer)
         if room.peer_count == 0:

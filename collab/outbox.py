@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from collab.aio import background
+from collab.aio import OnDemand
 from collab.server_socket import refused_as_too_large
 
 logger = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ class Outbox:
         "_on_refused",
         "_overflowed",
         "_send",
+        "_sender",
         "_size",
-        "_task",
         "_waiting",
         "limit",
     )
@@ -81,7 +81,7 @@ class Outbox:
         self._size = 0
         self._overflowed = False
         self._closed = False
-        self._task: asyncio.Task[None] | None = None
+        self._sender = OnDemand(self._drain)
 
     limit: int
     """Bytes that may wait; one more and the connection must be closed."""
@@ -128,14 +128,13 @@ class Outbox:
 
         Cancelling the wait leaves the sending task alone.
         """
-        if self._task is not None:
-            await asyncio.wait([self._task])
+        if self._sender.task is not None:
+            await asyncio.wait([self._sender.task])
 
     def _queue(self, message: dict[str, Any], size: int) -> None:
         self._waiting.append(message)
         self._size += size
-        if self._task is None:
-            self._task = background(self._drain())
+        self._sender.start()
 
     async def _drain(self) -> None:
         """Send what waits, in order, until nothing does; a failed send drops the rest."""
@@ -151,8 +150,6 @@ class Outbox:
                 self._on_refused(exc)
             else:
                 _dropped(exc)
-        finally:
-            self._task = None
 
 
 def _dropped(exc: BaseException) -> None:

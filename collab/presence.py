@@ -28,7 +28,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from collab.aio import PerLoop, background, in_worker_thread
+from collab.aio import OnDemand, PerLoop, in_worker_thread
 from collab.conf import conf
 from collab.models import DocumentPresence
 from collab.usage import names_of, usernames
@@ -50,13 +50,12 @@ class PresenceRows:
 
     def __init__(self) -> None:
         self._due: dict[int, Connected] = {}
-        self._writing: asyncio.Task[None] | None = None
+        self._writer = OnDemand(self._write_soon)
 
     def changed(self, document_id: int, connected: Connected) -> None:
         """Write the row of ``document_id`` soon, from what ``connected`` then returns."""
         self._due[document_id] = connected
-        if self._writing is None:
-            self._writing = background(self._write_soon())
+        self._writer.start()
 
     async def remove_now(self, document_id: int) -> None:
         """Delete the row of ``document_id`` (its room closes), dropping a pending write.
@@ -68,16 +67,17 @@ class PresenceRows:
         await in_worker_thread(record_presences)(PROCESS_ID, {document_id: []})
 
     async def _write_soon(self) -> None:
-        try:
+        """Write the rows due after :data:`PRESENCE_DEBOUNCE` seconds, until none are."""
+        while self._due:
             await asyncio.sleep(PRESENCE_DEBOUNCE)
-        finally:
-            self._writing = None
-        due, self._due = self._due, {}
-        rows = {document_id: connected() for document_id, connected in due.items()}
-        try:
-            await in_worker_thread(record_presences)(PROCESS_ID, rows)
-        except Exception:
-            logger.exception("collab: recording who is connected to %d documents failed", len(rows))
+            due, self._due = self._due, {}
+            rows = {document_id: connected() for document_id, connected in due.items()}
+            try:
+                await in_worker_thread(record_presences)(PROCESS_ID, rows)
+            except Exception:
+                logger.exception(
+                    "collab: recording who is connected to %d documents failed", len(rows)
+                )
 
 
 presence_rows = PerLoop(PresenceRows)

@@ -291,6 +291,19 @@ def encode_awareness_update(entries: Iterable[AwarenessEntry]) -> bytes:
     )
 
 
+def merge_awareness_updates(payloads: Sequence[bytes]) -> bytes:
+    """One awareness update holding the latest entry of each client id in ``payloads``.
+
+    Raises:
+        ProtocolError: A payload is not a valid awareness update.
+    """
+    latest: dict[int, AwarenessEntry] = {}
+    for payload in payloads:
+        for entry in decode_awareness_update(payload).entries:
+            latest[entry.client_id] = entry
+    return encode_awareness_update(latest.values())
+
+
 def encode_sync_step1(state_vector: bytes) -> bytes:
     """Encode a sync step 1 frame carrying ``state_vector``."""
     return bytes((MessageType.SYNC, YSyncMessageType.SYNC_STEP1)) + write_message(state_vector)

@@ -16,7 +16,7 @@ from collab.aio import background, in_worker_thread
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.keepalive import KeepaliveSchedule
-from collab.presence import PROCESS_ID
+from collab.presence import PROCESS_ID, presence_rows
 from collab.relay import Relay, announce_deleted
 from collab.relay_hub import RelayHub, cross_process_layer
 from collab.room import Peer, Room
@@ -37,6 +37,8 @@ class RoomRegistry:
         self._process_tasks: list[asyncio.Task[None]] = []
         """Work for all rooms at once (keepalive, presence refresh), while any is open."""
         self._keepalive = KeepaliveSchedule()
+        self._relays: dict[Room, Relay] = {}
+        """The link of each room to the other processes (while the layer spans them)."""
 
     def open_rooms(self) -> list[Room]:
         """Every room this registry holds, loaded, loading or unloading."""
@@ -76,13 +78,15 @@ class RoomRegistry:
         load = self._loads.get(key)
         if load is not None:
             await asyncio.shield(load)
-        await room.add_peer(peer)
+        room.add_peer(peer)
         self._keepalive.watch(room, peer)
+        presence_rows.get().changed(room.document_id, room.connected_users)
         return room
 
     async def leave(self, room: Room, peer: Peer) -> None:
         """Remove ``peer``; the last one out starts the grace period before unloading."""
-        await room.remove_peer(peer)
+        room.remove_peer(peer)
+        presence_rows.get().changed(room.document_id, room.connected_users)
         if room.peer_count == 0 and self._rooms.get(room.key) is room:
             self._unload_timers[room.key] = background(self._unload_later(room))
             try:
@@ -98,7 +102,7 @@ class RoomRegistry:
         rooms = list(self._rooms.values())
         self._rooms.clear()
         await asyncio.gather(*self._loads.values(), return_exceptions=True)
-        await asyncio.gather(*(room.close() for room in rooms), *self._unloading.values())
+        await asyncio.gather(*(self._close(room) for room in rooms), *self._unloading.values())
         self._stop_process_tasks_if_empty()
 
     async def discard(self, key: str, code: CloseCode) -> None:
@@ -111,7 +115,8 @@ class RoomRegistry:
         room = self._rooms.pop(key, None)
         if room is not None:
             await room.close_peers(code)
-            await room.abandon()
+            room.abandon()
+            await self._disconnect_relay(room)
             self._stop_process_tasks_if_empty()
 
     async def unload_now(self, key: str) -> None:
@@ -166,8 +171,24 @@ class RoomRegistry:
             if layer is None:
                 return
             self._hub = RelayHub(layer)
-        room.relay = Relay(room, self._hub, on_close=partial(self.discard, room.key))
-        await room.relay.start()
+        relay = self._relays[room] = Relay(
+            room, self._hub, on_close=partial(self.discard, room.key)
+        )
+        room.relay = relay
+        await relay.start()
+
+    async def _disconnect_relay(self, room: Room) -> None:
+        """Unlink ``room`` from the other processes, telling them it is gone."""
+        relay = self._relays.pop(room, None)
+        if relay is not None:
+            room.relay = None
+            await relay.stop()
+
+    async def _close(self, room: Room) -> None:
+        """Unlink ``room``, then store everything it holds and forget who was in it."""
+        await self._disconnect_relay(room)
+        await room.close()
+        await presence_rows.get().remove_now(room.document_id)
 
     async def _unload_later(self, room: Room) -> None:
         await asyncio.sleep(conf.ROOM_GRACE_PERIOD)
@@ -178,7 +199,7 @@ class RoomRegistry:
 
     async def _unload(self, room: Room) -> None:
         try:
-            await room.close()
+            await self._close(room)
             logger.info("collab: unloaded document %r", room.key)
         finally:
             self._unloading.pop(room.key, None)

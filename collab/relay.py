@@ -14,25 +14,50 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pycrdt import merge_updates
 
-from collab.aio import background
+from collab.aio import OnDemand, background
 from collab.close_codes import CloseCode
+from collab.protocol import merge_awareness_updates
 from collab.relay_hub import STOP_TIMEOUT, cross_process_layer, group_name
 
 if TYPE_CHECKING:
     from collab.relay_hub import RelayHub
-    from collab.room import Room
+
+
+class RelayedRoom(Protocol):
+    """What a relay needs of the room it links (a :class:`~collab.room.Room`)."""
+
+    key: str
+
+    def state_vector(self) -> bytes:
+        """The document's state vector."""
+
+    def missing_for(self, state_vector: bytes) -> bytes:
+        """What a replica with ``state_vector`` lacks, as an update."""
+
+    def apply_remote_update(self, update: bytes) -> None:
+        """Apply an update another process relayed."""
+
+    def apply_remote_awareness(self, sender: str, payload: bytes) -> None:
+        """Apply presence states another process relayed."""
+
+    def forget_remote_awareness(self, sender: str) -> None:
+        """Remove the presence states ``sender`` relayed."""
 
 
 class Relay:
-    """Connects one room to the rooms of the same document in other processes."""
+    """Connects one room to the rooms of the same document in other processes.
+
+    It is the room's :class:`~collab.room.Publisher`; :mod:`collab.registry` makes,
+    starts and stops it.
+    """
 
     def __init__(
         self,
-        room: Room,
+        room: RelayedRoom,
         hub: RelayHub,
         on_close: Callable[[CloseCode], Coroutine[Any, Any, None]],
     ) -> None:
@@ -41,7 +66,9 @@ class Relay:
         self._on_close = on_close
         self._closing: asyncio.Task[None] | None = None
         self._outbox: list[bytes] = []
-        self._sending: asyncio.Task[None] | None = None
+        self._sender = OnDemand(self._send_outbox)
+        self._awareness: list[bytes] = []
+        self._awareness_sender = OnDemand(self._send_awareness)
         self._announcing: asyncio.Task[None] | None = None
         self.key = room.key
         self.id = hub.new_relay_id()
@@ -67,7 +94,8 @@ class Relay:
 
         Waits at most :data:`~collab.relay_hub.STOP_TIMEOUT` for a message on its way.
         """
-        pending = [t for t in (self._sending, self._announcing) if t is not None]
+        tasks = (self._sender.task, self._awareness_sender.task, self._announcing)
+        pending = [task for task in tasks if task is not None]
         if pending:
             await asyncio.wait(pending, timeout=STOP_TIMEOUT)
         leaving = background(self._group_send({"type": "collab.left"}))
@@ -82,27 +110,32 @@ class Relay:
         for Redis.
         """
         self._outbox.append(update)
-        if self._sending is None:
-            self._sending = background(self._send_outbox())
+        self._sender.start()
 
     async def _send_outbox(self) -> None:
-        try:
-            while self._outbox:
-                batch, self._outbox = self._outbox, []
-                self.seq += 1
-                update = batch[0] if len(batch) == 1 else merge_updates(*batch)
-                await self._group_send({"type": "collab.update", "update": update})
-                self._hub.changed(self)  # the next heartbeat reveals it if it was lost
-        finally:
-            self._sending = None
+        while self._outbox:
+            batch, self._outbox = self._outbox, []
+            self.seq += 1
+            update = batch[0] if len(batch) == 1 else merge_updates(*batch)
+            await self._group_send({"type": "collab.update", "update": update})
+            self._hub.changed(self)  # the next heartbeat reveals it if it was lost
 
-    async def publish_awareness(self, payload: bytes) -> None:
-        """Send an awareness update to the other processes.
+    def publish_awareness(self, payload: bytes) -> None:
+        """Queue an awareness update for the other processes.
 
-        It carries the latest sequence number, as a heartbeat does: a receiver that
-        never heard from this room before learns of it from its first state.
+        Updates queued while the previous message is on its way leave together, as the
+        latest entry of each client id. Each message carries the latest sequence number,
+        as a heartbeat does: a receiver that never heard from this room before learns
+        of it from its first state.
         """
-        await self._group_send({"type": "collab.awareness", "payload": payload})
+        self._awareness.append(payload)
+        self._awareness_sender.start()
+
+    async def _send_awareness(self) -> None:
+        while self._awareness:
+            batch, self._awareness = self._awareness, []
+            payload = batch[0] if len(batch) == 1 else merge_awareness_updates(batch)
+            await self._group_send({"type": "collab.awareness", "payload": payload})
 
     async def _group_send(self, message: dict[str, Any]) -> None:
         await self._hub.group_send(self.key, {**message, **self._signature()})
@@ -168,7 +201,7 @@ class Relay:
         return last
 
     async def _send_sync(self, channel: str, *, reply: bool) -> None:
-        state = self._room.doc.get_state()
+        state = self._room.state_vector()
         await self._send(channel, {"type": "collab.sync", "state": state, "reply": reply})
 
 

@@ -1,8 +1,16 @@
 """One open document in this process: its pycrdt ``Doc``, awareness and connections.
 
 The room is the only owner of a document's in-memory state. It applies each update
-once, fans the encoded frame out to the other local connections, and batches what it
-applied into the update log.
+once, fans the encoded frame out to the other local connections, hands it to its
+:class:`~collab.update_log.UpdateLog` to be stored, and to its :class:`Publisher` (the
+process's relay, wired by :mod:`collab.registry`) for the other processes.
+
+The path of one edit: a connection (:mod:`collab.consumers`) decodes a frame
+(:mod:`collab.protocol`) and calls :meth:`Room.receive`; the room's
+:class:`~collab.replica.Replica` checks and integrates the update; :meth:`Room._accept`
+sends it to the other connections' outboxes, queues it in the update log (written
+every ``FLUSH_INTERVAL`` seconds by :mod:`collab.store`) and publishes it through the
+relay (:mod:`collab.relay`). Nothing on this path waits for the network or the database.
 """
 
 from __future__ import annotations
@@ -11,18 +19,17 @@ import asyncio
 import functools
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pycrdt import Doc
 
-from collab import recent, signals, store
+from collab import store
 from collab.aio import background, in_worker_thread
 from collab.awareness import SERVER, AwarenessStates
+from collab.change_signal import ChangeSignal
 from collab.close_codes import CloseCode
 from collab.conf import conf
 from collab.exceptions import DocumentLoadError, ProtocolError, ReplicaBroken
-from collab.models import Document
-from collab.presence import presence_rows
 from collab.protocol import (
     EMPTY_UPDATE,
     AwarenessUpdate,
@@ -40,9 +47,7 @@ from collab.protocol import (
     encode_update_frames,
 )
 from collab.replica import PartlyApplied, Replica
-
-if TYPE_CHECKING:
-    from collab.relay import Relay
+from collab.update_log import UpdateLog
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +55,6 @@ P = TypeVar("P")
 
 READ_ONLY_FRAME = encode_permission_denied("read-only: your changes are not saved or shared")
 """Sent to read-only connections on join and whenever one of their edits is dropped."""
-
-RETRY_DELAY = 1.0
-"""Seconds before a failed batch write is tried again."""
-
-FAILURE_LOG_INTERVAL = 60.0
-"""Seconds between two ERROR lines of a room whose writes keep failing (not one per retry)."""
-
-EXIT_RETRY_TIMEOUT = 10.0
-"""Seconds the exiting process keeps retrying failed writes before it gives up on them."""
 
 STORAGE_FAILING: dict[str, Any] = {"collab": {"storage": "failing"}}
 """The server's presence state in a document while it cannot store that document's edits."""
@@ -91,6 +87,16 @@ class Peer(Protocol):
         """Close the connection with ``code``."""
 
 
+class Publisher(Protocol):
+    """Where a room sends what the document's rooms in other processes must learn."""
+
+    def publish_update(self, update: bytes) -> None:
+        """Queue an update a connection of this process made, without waiting."""
+
+    def publish_awareness(self, payload: bytes) -> None:
+        """Queue an awareness update accepted in this process, without waiting."""
+
+
 class Room:
     """The live state of one document in this process."""
 
@@ -100,28 +106,20 @@ class Room:
         self.replica = Replica(max_depth=conf.MAX_DEPTH, max_pending_bytes=conf.MAX_PENDING_BYTES)
         self.awareness = AwarenessStates(key)
         self._peers: set[Peer] = set()
-        self._pending: list[bytes] = []
-        self._store_lock = asyncio.Lock()
-        self._flush_task: asyncio.Task[None] | None = None
-        self._renewing: asyncio.Task[None] | None = None
+        self.log = UpdateLog(key, document_id, self._storage_failing, self._document_gone)
+        """What the room applied and has not stored yet."""
+        self._changes = ChangeSignal(key, document_id)
         self.presents = False
         """Whether the server has a presence state of its own here (renewed every beat)."""
-        self.relay: Relay | None = None
-        """Link to this document's rooms in other processes, if the layer spans processes."""
-        self._authors: set[int] = set()
-        self._changed_by: set[int | None] = set()
-        self._signal_task: asyncio.Task[None] | None = None
-        self._last_checkpoint = time.monotonic()
-        self._uncompacted_rows = 0
-        """Log rows the last compaction had to keep (they wait for a missing row)."""
+        self.relay: Publisher | None = None
+        """Link to this document's rooms in other processes, if the layer spans processes
+        (set by :mod:`collab.registry`, which owns the relay)."""
         self._presence_relayed: dict[Peer, float] = {}
         """When each connection's presence was last relayed."""
         self._presence_due: dict[Peer, asyncio.Task[None]] = {}
         """Relays of presence that wait for their connection's interval to pass."""
         self._given_up = False
         self._giving_up: asyncio.Task[None] | None = None
-        self._failing_since: float | None = None
-        self._failure_logged_at = 0.0
 
     @property
     def doc(self) -> Doc[Any]:
@@ -140,7 +138,11 @@ class Room:
     @property
     def storage_failing(self) -> bool:
         """Whether the room's writes are failing (edits wait in memory and are retried)."""
-        return self._failing_since is not None
+        return self.log.failing
+
+    def connected_users(self) -> list[int | None]:
+        """The user ids (None: anonymous) of the room's connections."""
+        return [peer.user_id for peer in self._peers]
 
     async def load(self) -> None:
         """Fill the document from storage.
@@ -161,7 +163,7 @@ class Room:
                 self.replica.pending_bytes,
             )
 
-    async def add_peer(self, peer: Peer) -> None:
+    def add_peer(self, peer: Peer) -> None:
         """Admit a connection and send it the server's sync step 1 and known presence."""
         self._peers.add(peer)
         peer.send_frame(encode_sync_step1(self.doc.get_state()))
@@ -169,31 +171,29 @@ class Room:
             peer.send_frame(self._awareness_frame())
         if not peer.can_edit:
             peer.send_frame(READ_ONLY_FRAME)
-        presence_rows.get().changed(self.document_id, self._connected_users)
 
-    async def remove_peer(self, peer: Peer) -> None:
+    def remove_peer(self, peer: Peer) -> None:
         """Drop a connection and tell the others its presence states are gone."""
         self._peers.discard(peer)
         self._presence_relayed.pop(peer, None)
         due = self._presence_due.pop(peer, None)
         if due is not None:
             due.cancel()
-        await self._relay_awareness(self.awareness.remove_owner(peer))
+        self._relay_awareness(self.awareness.remove_owner(peer))
         self._claims_ended()
-        presence_rows.get().changed(self.document_id, self._connected_users)
 
     async def close_peers(self, code: CloseCode) -> None:
         """Close every connection with ``code`` (the document is gone)."""
         for peer in list(self._peers):
             await peer.close_with(code)
 
-    async def abandon(self) -> None:
+    def abandon(self) -> None:
         """Stop everything without storing: the document no longer exists."""
-        self._pending.clear()
+        self.log.drop()
         self.replica.close()
-        await self._stop_background()
+        self._stop_background()
 
-    async def receive(self, peer: Peer, message: Message) -> bool:
+    def receive(self, peer: Peer, message: Message) -> bool:
         """Handle one decoded message from ``peer``.
 
         Returns:
@@ -211,7 +211,7 @@ class Room:
             if isinstance(message, SyncUpdate | SyncStep2):
                 return self._receive_update(peer, message.update)
             if isinstance(message, AwarenessUpdate):
-                return await self._receive_awareness(peer, message)
+                return self._receive_awareness(peer, message)
             if isinstance(message, SyncStep1):
                 missing = self.missing_for(message.state_vector)
                 for frame in encode_sync_step2_frames(missing, conf.MAX_FRAME_BYTES):
@@ -221,169 +221,54 @@ class Room:
             elif isinstance(message, PermissionDenied):
                 raise ProtocolError("auth messages are sent by the server only")
         except ReplicaBroken:
-            await self._give_up_document(sender=peer)
+            self._give_up_later(sender=peer)
             raise
         return False
 
     async def flush(self) -> None:
-        """Write the pending updates as one log row; compact the log when it is long.
+        """Store the pending updates now (see :meth:`UpdateLog.flush`).
 
         Raises:
-            Exception: The database write failed; the updates stay pending, whatever
-                else fails (a cancelled flush keeps them too).
+            Exception: The database write failed; the updates stay pending.
         """
-        async with self._store_lock:
-            batch, self._pending = self._pending, []
-            authors, self._authors = self._authors, set()
-            if not batch:
-                return
-            try:
-                log_rows = await in_worker_thread(store.append_updates)(
-                    self.document_id, batch, sorted(authors)
-                )
-            except BaseException:
-                self._pending[:0] = batch
-                self._authors |= authors
-                raise
-            checkpoint_due = time.monotonic() - self._last_checkpoint > conf.CHECKPOINT_INTERVAL
-            if log_rows - self._uncompacted_rows >= conf.COMPACT_AFTER_UPDATES or checkpoint_due:
-                compacted = await self._compact_locked()
-                self._uncompacted_rows = 0 if compacted else log_rows
+        await self.log.flush()
 
     def store_pending_now(self) -> None:
-        """Write pending updates synchronously: the last resort when the process exits.
-
-        Only for when no event loop runs any more (``atexit``); a write that a cancelled
-        task had started may be repeated, which the log tolerates. A failed write is
-        retried every :data:`RETRY_DELAY` seconds until :data:`EXIT_RETRY_TIMEOUT`
-        seconds after the first room of the process started storing at exit.
+        """Store pending updates synchronously, when the process exits (no loop runs).
 
         Raises:
-            Exception: The database still failed at the deadline; the updates are lost,
-                as the process ends.
+            Exception: The database still failed at the deadline.
         """
-        while self._pending:
-            try:
-                store.append_updates(self.document_id, self._pending, sorted(self._authors))
-                self._pending = []
-            except Exception as exc:
-                if not _still_exists(self.document_id):
-                    self._drop_edits_of_gone_document()
-                    return
-                if time.monotonic() >= _exit_deadline():
-                    raise
-                self._storing_failed(exc)
-                time.sleep(RETRY_DELAY)
+        self.log.store_pending_now()
 
     async def close(self) -> None:
-        """Store everything and compact, retrying failed writes until they succeed."""
-        await self._stop_background()
-        await self._send_changed()
-        await self._flush_until_stored()
-        async with self._store_lock:
-            await self._compact_locked()
-        await presence_rows.get().remove_now(self.document_id)
+        """Store everything and compact, retrying failed writes until they succeed.
+
+        The registry stops the room's relay first, so nothing arrives meanwhile.
+        """
+        self._stop_background()
+        await self._changes.send_now()
+        await self.log.close()
         self.replica.close()
 
-    async def _stop_background(self) -> None:
-        """Unlink from other processes and cancel the room's own tasks."""
-        if self.relay is not None:
-            await self.relay.stop()
-            self.relay = None
-        tasks = (self._flush_task, self._renewing, self._signal_task)
-        for task in tasks:
-            if task is not None:
-                task.cancel()
-        self._renewing = None
+    def _stop_background(self) -> None:
+        """Cancel the room's own tasks."""
+        for due in self._presence_due.values():
+            due.cancel()
 
-    async def _flush_until_stored(self) -> None:
-        """Flush, retrying every :data:`RETRY_DELAY` seconds while the database fails.
-
-        While writes fail, the room says so (:meth:`_storing_failed`). A write fails for
-        good when the document no longer exists (deleted in another process, whose
-        deletion reached no room here): the connections are then closed with 4410.
-        """
-        while True:
-            try:
-                await self.flush()
-            except Exception as exc:
-                if not await in_worker_thread(_still_exists)(self.document_id):
-                    await self._document_gone()
-                    return
-                if self._storing_failed(exc):
-                    await self.set_server_presence(STORAGE_FAILING)
-                await asyncio.sleep(RETRY_DELAY)
-            else:
-                if self._failing_since is not None:
-                    self._storing_recovered()
-                    await self.set_server_presence(None)
-                return
-
-    def _storing_failed(self, exc: Exception) -> bool:
-        """Log a failed write; return whether it is the first (the failing state is due).
-
-        The first failure is logged as an ERROR with its traceback; while writes keep
-        failing, one more ERROR line follows every :data:`FAILURE_LOG_INTERVAL` seconds.
-        """
-        now = time.monotonic()
-        if self._failing_since is None:
-            self._failing_since = self._failure_logged_at = now
-            logger.error(
-                "collab: storing document %r failed; %d updates wait in memory and are "
-                "retried every %g s until stored",
-                self.key,
-                len(self._pending),
-                RETRY_DELAY,
-                exc_info=exc,
-            )
-            return True
-        if now - self._failure_logged_at >= FAILURE_LOG_INTERVAL:
-            self._failure_logged_at = now
-            logger.error(
-                "collab: storing document %r still fails after %.0f s; %d updates wait: %r",
-                self.key,
-                now - self._failing_since,
-                len(self._pending),
-                exc,
-            )
-        return False
-
-    def _storing_recovered(self) -> None:
-        assert self._failing_since is not None
-        logger.warning(
-            "collab: storing document %r works again after %.1f s of failures",
-            self.key,
-            time.monotonic() - self._failing_since,
-        )
-        self._failing_since = None
+    def _storage_failing(self, failing: bool) -> None:
+        """Show the connections that edits cannot be stored (or can again)."""
+        self.set_server_presence(STORAGE_FAILING if failing else None)
 
     async def _document_gone(self) -> None:
-        """The document was deleted elsewhere: drop its edits and close its connections."""
-        self._drop_edits_of_gone_document()
-        await self.close_peers(CloseCode.DOCUMENT_DELETED)
-
-    def _drop_edits_of_gone_document(self) -> None:
+        """The document was deleted elsewhere (its edits are dropped): close the connections."""
         logger.warning(
-            "collab: document %r no longer exists (deleted in another process); its %d "
-            "unstored updates are dropped and its %d connections closed with %d",
-            self.key,
-            len(self._pending),
+            "collab: closing the %d connections of deleted document %r with %d",
             len(self._peers),
+            self.key,
             CloseCode.DOCUMENT_DELETED,
         )
-        self._pending.clear()
-        self._authors.clear()
-        self._failing_since = None
-        recent.documents.forget(self.key)  # handshakes must not find it again
-
-    async def _compact_locked(self) -> bool:
-        """Compact the log; return whether a snapshot merged it (False: rows kept or failed)."""
-        self._last_checkpoint = time.monotonic()
-        try:
-            return await in_worker_thread(store.compact)(self.document_id) is not None
-        except Exception:
-            logger.exception("collab: compacting document %r failed", self.key)
-            return False
+        await self.close_peers(CloseCode.DOCUMENT_DELETED)
 
     def apply_remote_update(self, update: bytes) -> None:
         """Apply an update another process received; relay to local peers and store it.
@@ -402,7 +287,7 @@ class Room:
                 self._accept(exc.delta, exclude=None)
             raise
         except ReplicaBroken:
-            self._give_up_later()
+            self._give_up_later(sender=None)
             raise
         if change.delta is not None:
             self._accept(change.delta, exclude=None)
@@ -410,9 +295,9 @@ class Room:
             # Held updates it made ready: those of local connections are news elsewhere too.
             self._accept(change.released, exclude=None, publish=True)
 
-    def _give_up_later(self) -> None:
-        """Close the other connections after a pycrdt panic, from a task of its own."""
-        self._giving_up = background(self._give_up_document(sender=None))
+    def _give_up_later(self, sender: Peer | None) -> None:
+        """Close the connections but ``sender`` after a pycrdt panic, in a task of its own."""
+        self._giving_up = background(self._give_up_document(sender))
 
     @property
     def broken(self) -> bool:
@@ -464,7 +349,7 @@ class Room:
             self._broadcast(encode_awareness(removed))
         self._claims_ended()
 
-    async def set_server_presence(self, state: dict[str, Any] | None) -> None:
+    def set_server_presence(self, state: dict[str, Any] | None) -> None:
         """Set (or clear, with ``None``) the server's own presence state in this document.
 
         It is sent to every connection, here and in other processes, under the client id
@@ -472,7 +357,11 @@ class Room:
         while the room has connections, so that stock clients do not drop it.
         """
         self.presents = state is not None
-        await self._relay_awareness(self.awareness.set_state(SERVER, self.doc.client_id, state))
+        self._relay_awareness(self.awareness.set_state(SERVER, self.doc.client_id, state))
+
+    def state_vector(self) -> bytes:
+        """The document's state vector (Yjs sync step 1 content)."""
+        return self.doc.get_state()
 
     def whole_update(self) -> bytes:
         """The whole document encoded as one update (encoded once per change).
@@ -522,34 +411,36 @@ class Room:
         try:
             released = self.replica.release_unreserved()
         except ReplicaBroken:
-            self._give_up_later()
+            self._give_up_later(sender=None)
             return
         if released is not None:
             self._accept(released, exclude=None, publish=True)
 
     def _accept_local(self, peer: Peer, delta: bytes, exclude: Peer | None) -> None:
         """Fan out, store and relay a change that came from a connection of this process."""
-        self._accept(delta, exclude=exclude, publish=True)
-        if peer.user_id is not None:
-            self._authors.add(peer.user_id)
-        self._changed_by.add(peer.user_id)
-        if self._signal_task is None:
-            self._signal_task = background(self._send_changed_later())
+        self._accept(delta, exclude=exclude, publish=True, author=peer.user_id)
+        self._changes.changed_by(peer.user_id)
 
-    def _accept(self, delta: bytes, exclude: Peer | None, *, publish: bool = False) -> None:
+    def _accept(
+        self,
+        delta: bytes,
+        exclude: Peer | None,
+        *,
+        publish: bool = False,
+        author: int | None = None,
+    ) -> None:
         """Fan an applied change out to local peers and queue it for storage.
 
         ``publish``: the change was made in this process, so other processes get it too.
+        ``author``: the user who made it, if a connection of this process did.
         """
         for frame in encode_update_frames(delta, conf.MAX_FRAME_BYTES):
             self._broadcast(frame, exclude=exclude)
         if publish and self.relay is not None:
             self.relay.publish_update(delta)
-        self._pending.append(delta)
-        if self._flush_task is None:
-            self._flush_task = background(self._flush_soon())
+        self.log.add(delta, author)
 
-    async def _receive_awareness(self, peer: Peer, message: AwarenessUpdate) -> bool:
+    def _receive_awareness(self, peer: Peer, message: AwarenessUpdate) -> bool:
         """Apply the entries of presence states ``peer`` owns and relay them.
 
         A connection owns the client ids it introduced to the room; stock clients also
@@ -568,7 +459,7 @@ class Room:
         now = time.monotonic()
         if now - self._presence_relayed.get(peer, 0.0) >= PRESENCE_RELAY_INTERVAL:
             self._presence_relayed[peer] = now
-            await self._relay_awareness(accepted, exclude=peer)
+            self._relay_awareness(accepted, exclude=peer)
         else:
             self._presence_due[peer] = background(self._relay_presence_later(peer))
         return True
@@ -584,17 +475,17 @@ class Room:
             await asyncio.sleep(PRESENCE_RELAY_INTERVAL)
             if peer in self._peers:
                 self._presence_relayed[peer] = time.monotonic()
-                await self._relay_awareness(self.awareness.states_of(peer), exclude=peer)
+                self._relay_awareness(self.awareness.states_of(peer), exclude=peer)
         finally:
             self._presence_due.pop(peer, None)
 
-    async def _relay_awareness(self, payload: bytes | None, exclude: Peer | None = None) -> None:
+    def _relay_awareness(self, payload: bytes | None, exclude: Peer | None = None) -> None:
         """Send an accepted awareness update to local peers and other processes."""
         if payload is None:
             return
         self._broadcast(encode_awareness(payload), exclude=exclude)
         if self.relay is not None:
-            await self.relay.publish_awareness(payload)
+            self.relay.publish_awareness(payload)
 
     def _awareness_frame(self) -> bytes:
         """An awareness frame with every presence state the room knows."""
@@ -604,34 +495,6 @@ class Room:
         for peer in self._peers:
             if peer is not exclude:
                 peer.send_frame(frame)
-
-    async def _flush_soon(self) -> None:
-        """Write pending updates after the flush interval, until none are left."""
-        try:
-            while self._pending:
-                await asyncio.sleep(conf.FLUSH_INTERVAL)
-                await self._flush_until_stored()
-        finally:
-            self._flush_task = None
-
-    async def _send_changed_later(self) -> None:
-        try:
-            await asyncio.sleep(conf.CHANGE_SIGNAL_DELAY)
-            await self._send_changed()
-        finally:
-            self._signal_task = None
-
-    async def _send_changed(self) -> None:
-        """Send ``document_changed`` for the local edits collected so far."""
-        users, self._changed_by = self._changed_by, set()
-        if users:
-            await in_worker_thread(signals.document_changed.send)(
-                sender=Document, document_id=self.document_id, key=self.key, user_ids=users
-            )
-
-    def _connected_users(self) -> list[int | None]:
-        """The user ids (None: anonymous) of the room's connections, for its presence row."""
-        return [peer.user_id for peer in self._peers]
 
     def has_peer(self, peer: Peer) -> bool:
         """Whether ``peer`` is connected to this room."""
@@ -645,20 +508,4 @@ class Room:
         """
         if not self._peers:
             return
-        renewed = self.awareness.renew(SERVER)
-        if renewed is not None:
-            self._renewing = background(self._relay_awareness(renewed))
-
-
-def _still_exists(document_id: int) -> bool:
-    """Whether the document exists; True when the database cannot tell (edits are kept)."""
-    try:
-        return store.document_exists(document_id)
-    except Exception:
-        return True
-
-
-@functools.cache
-def _exit_deadline() -> float:
-    """When storing at exit gives up, fixed by the first room that stores at exit."""
-    return time.monotonic() + EXIT_RETRY_TIMEOUT
+        self._relay_awareness(self.awareness.renew(SERVER))

@@ -178,7 +178,7 @@ async def test_the_server_state_reaches_everyone_and_is_renewed(
         room = rooms.get("server")
         assert room is not None
         server_id = room.doc.client_id
-        await room.set_server_presence({"saved": False})
+        room.set_server_presence({"saved": False})
         first = await present.receive()
         assert states(first) == {server_id: {"saved": False}}
         joiner = Client("server", editor)
@@ -190,7 +190,7 @@ async def test_the_server_state_reaches_everyone_and_is_renewed(
         assert isinstance(renewal, AwarenessUpdate)
         assert states(renewal) == {server_id: {"saved": False}}
         assert renewal.entries[0].clock > first.entries[0].clock
-        await room.set_server_presence(None)
+        room.set_server_presence(None)
         for _ in range(20):  # renewals and keepalives may come first
             if states(await joiner.receive()) == {server_id: None}:
                 break

@@ -181,6 +181,7 @@ async def test_api_edit_reaches_another_process(
         async with documents.aedit("far", user=editor) as doc:
             doc.get("content", type=Text).insert(0, "across processes")
         await until(lambda: str(elsewhere.doc.get("content", type=Text)) == "across processes")
+        await elsewhere.relay.stop()
         await elsewhere.close()
         channel_layers.backends.clear()
 

@@ -88,7 +88,7 @@ async def test_frames_go_out_in_order_and_an_idle_connection_keeps_no_task() -> 
     connection.send_frame(b"two")
     await settle()
     assert server.sent == [b"one", b"two"]
-    assert connection._outbox._task is None
+    assert connection._outbox._sender.task is None
 
 
 async def test_any_awaitable_send_works() -> None:
@@ -112,7 +112,7 @@ async def test_frames_wait_in_order_behind_a_held_send() -> None:
     server.writable.set()
     await settle()
     assert server.sent == [b"one", b"two", b"three"]
-    assert connection._outbox._task is None  # all out: the task is gone
+    assert connection._outbox._sender.task is None  # all out: the task is gone
     connection.send_frame(b"four")
     await settle()
     assert server.sent[-1] == b"four"
@@ -181,7 +181,7 @@ async def test_frames_for_a_gone_connection_are_dropped_quietly() -> None:
     connection.send_frame(b"two")
     await settle()
     assert server.sent == []
-    assert connection._outbox._task is None
+    assert connection._outbox._sender.task is None
     server.gone = False
     connection.send_frame(b"again")
     await settle()

@@ -86,7 +86,7 @@ async def test_failed_write_is_retried_without_loss(
         return real_append(document_id, updates, authors)
 
     monkeypatch.setattr(store, "append_updates", flaky_append)
-    monkeypatch.setattr("collab.room.RETRY_DELAY", 0.05)
+    monkeypatch.setattr("collab.update_log.RETRY_DELAY", 0.05)
     client = await connected("retry", editor)
     await client.edit("survives")
     await wait_for_stored_text("retry", "survives", within=2)
@@ -134,7 +134,7 @@ async def test_rejoin_during_unload_waits_for_the_final_write(
         first = RecordingPeer()
         room = await rooms.join("cycle", document.pk, first)
         room.doc.get("content", type=Text).insert(0, "unsaved")
-        room._pending.append(room.doc.get_update())
+        room.log.pending.append(room.doc.get_update())
         await rooms.leave(room, first)
         assert await asyncio.to_thread(writing.wait, 5)
         second = RecordingPeer()

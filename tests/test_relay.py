@@ -75,6 +75,14 @@ async def open_room_on(hub: RelayHub, key: str) -> Room:
     return room
 
 
+async def close_room(room: Room) -> None:
+    """Unlink ``room`` from the other processes, then store and close it (as the registry)."""
+    if isinstance(room.relay, Relay):
+        await room.relay.stop()
+        room.relay = None
+    await room.close()
+
+
 async def eventually(check: Callable[[], bool], within: float = 3.0) -> None:
     deadline = time.monotonic() + within
     while not check():
@@ -106,7 +114,7 @@ async def two_rooms(layer: BaseChannelLayer) -> AsyncIterator[tuple[Room, Room]]
         first = await open_room("shared", layer)
         second = await open_room("shared", layer)
         yield first, second
-        await asyncio.gather(first.close(), second.close())
+        await asyncio.gather(close_room(first), close_room(second))
 
 
 async def test_updates_and_presence_cross_processes_once_per_process(
@@ -119,12 +127,12 @@ async def test_updates_and_presence_cross_processes_once_per_process(
     local = [RecordingPeer() for _ in range(10)]
     remote = [RecordingPeer() for _ in range(10)]
     for peer in local:
-        await first.add_peer(peer)
+        first.add_peer(peer)
     for peer in remote:
-        await second.add_peer(peer)
+        second.add_peer(peer)
     before = second.relay.messages_received
     writer = Writer()
-    await first.receive(local[0], decode_message(writer.type("hello")))
+    first.receive(local[0], decode_message(writer.type("hello")))
     await eventually(lambda: text_of(second) == "hello")
     for peer in remote:
         assert any(isinstance(m, SyncUpdate) for m in peer.messages())
@@ -133,7 +141,7 @@ async def test_updates_and_presence_cross_processes_once_per_process(
     assert 1 <= update_messages <= 2, "one update message (plus at most one heartbeat)"
 
     presence = b"\x01\x05\x01\x02{}"
-    await second.receive(remote[0], decode_message(encode_awareness(presence)))
+    second.receive(remote[0], decode_message(encode_awareness(presence)))
     await eventually(lambda: 5 in states_of(first.awareness))
 
 
@@ -143,7 +151,7 @@ async def test_lost_messages_are_repaired_without_reconnecting(
     first, second = two_rooms
     assert first.relay is not None
     peer = RecordingPeer()
-    await first.add_peer(peer)
+    first.add_peer(peer)
     real_send = first.relay._group_send
     dropped: list[dict[str, Any]] = []
     losing = True
@@ -157,12 +165,12 @@ async def test_lost_messages_are_repaired_without_reconnecting(
     monkeypatch.setattr(first.relay, "_group_send", lossy_send)
     writer = Writer()
     for chunk in ("lost ", "in ", "transit"):
-        await first.receive(peer, decode_message(writer.type(chunk)))
+        first.receive(peer, decode_message(writer.type(chunk)))
     await eventually(lambda: bool(dropped))
     await eventually(lambda: text_of(second) == "lost in transit")
     assert len(dropped) >= 1, "every update message was lost on the way"
     losing = False
-    await first.receive(peer, decode_message(writer.type("!")))
+    first.receive(peer, decode_message(writer.type("!")))
     await eventually(lambda: text_of(second) == "lost in transit!")
 
 
@@ -192,9 +200,9 @@ async def test_presence_of_a_process_that_went_silent_is_removed(
 ) -> None:
     first, second = two_rooms
     watcher, present = RecordingPeer(), RecordingPeer()
-    await first.add_peer(watcher)
-    await second.add_peer(present)
-    await second.receive(present, decode_message(presence_frame(5, 1, {"name": "P"})))
+    first.add_peer(watcher)
+    second.add_peer(present)
+    second.receive(present, decode_message(presence_frame(5, 1, {"name": "P"})))
     await eventually(lambda: last_states(watcher) == {5: {"name": "P"}})
 
     assert second.relay is not None
@@ -218,7 +226,7 @@ async def test_a_process_heard_only_through_presence_is_forgotten_too(
     """A process killed before its first heartbeat leaves no state behind."""
     first, _ = two_rooms
     watcher = RecordingPeer()
-    await first.add_peer(watcher)
+    first.add_peer(watcher)
     payload = encode_awareness_update([AwarenessEntry(6, 1, {"name": "short-lived"})])
     message = {"type": "collab.awareness", "key": "shared", "room": 1, "seq": 0, "payload": payload}
     await layer.group_send(group_name("shared"), {**message, "from": "specific.gone!1"})
@@ -231,9 +239,9 @@ async def test_another_process_cannot_take_a_local_connections_id(
 ) -> None:
     first, _ = two_rooms
     local, watcher = RecordingPeer(), RecordingPeer()
-    await first.add_peer(local)
-    await first.add_peer(watcher)
-    await first.receive(local, decode_message(presence_frame(7, 1, {"name": "here"})))
+    first.add_peer(local)
+    first.add_peer(watcher)
+    first.receive(local, decode_message(presence_frame(7, 1, {"name": "here"})))
     seen = len(watcher.frames)
     payload = encode_awareness_update([AwarenessEntry(7, 9, {"name": "elsewhere"})])
     first.apply_remote_awareness("specific.other!2", payload)
@@ -247,16 +255,16 @@ async def test_a_client_reconnecting_to_another_process_is_not_held_for_its_old_
     """Its old connection cleared its state there; its edits made offline count at once."""
     first, second = two_rooms
     old, new, watcher = RecordingPeer(), RecordingPeer(), RecordingPeer()
-    await first.add_peer(old)
-    await second.add_peer(watcher)
+    first.add_peer(old)
+    second.add_peer(watcher)
     bob = Writer()
-    await first.receive(old, decode_message(presence_frame(bob.doc.client_id, 1, {"n": "bob"})))
-    await first.receive(old, decode_message(bob.type("online.")))
+    first.receive(old, decode_message(presence_frame(bob.doc.client_id, 1, {"n": "bob"})))
+    first.receive(old, decode_message(bob.type("online.")))
     await eventually(lambda: text_of(second) == "online.")
-    await first.receive(old, decode_message(presence_frame(bob.doc.client_id, 2, None)))
+    first.receive(old, decode_message(presence_frame(bob.doc.client_id, 2, None)))
     await eventually(lambda: last_states(watcher) == {bob.doc.client_id: None})
-    await second.add_peer(new)
-    await second.receive(new, decode_message(bob.type(" offline.")))
+    second.add_peer(new)
+    second.receive(new, decode_message(bob.type(" offline.")))
     assert text_of(second) == "online. offline."
     await eventually(lambda: text_of(first) == "online. offline.")
 
@@ -313,7 +321,7 @@ async def test_hub_tasks_a_server_cancels_end_even_if_the_layer_swallows_it(
         task.cancel()
     _done, pending = await asyncio.wait(tasks, timeout=CANCELLED_RECEIVE_ENDS)
     assert not pending
-    await room.close()
+    await close_room(room)
     await layer.flush()
 
 
@@ -353,7 +361,7 @@ async def test_idle_documents_cost_no_layer_traffic(
             rates.append(commands_processed(redis_url) - before)
         per_second = min(rates)
         assert all(len(hub._tasks) == 2 for hub in hubs), "one reader and one heartbeat each"
-        await asyncio.gather(*(room.close() for room in rooms))
+        await asyncio.gather(*(close_room(room) for room in rooms))
     assert per_second < 2 * 40, f"{per_second} Redis commands/s"
 
 
@@ -363,9 +371,9 @@ async def test_rooms_recover_when_redis_forgets_everything(
     """As after Redis restarts empty: groups, queues and subscriptions are gone."""
     first, second = two_rooms
     peer = RecordingPeer()
-    await first.add_peer(peer)
+    first.add_peer(peer)
     writer = Writer()
-    await first.receive(peer, decode_message(writer.type("before ")))
+    first.receive(peer, decode_message(writer.type("before ")))
     await eventually(lambda: text_of(second) == "before ")
     client = redis.Redis.from_url(redis_url)
     try:
@@ -373,7 +381,7 @@ async def test_rooms_recover_when_redis_forgets_everything(
         client.client_kill_filter(_type="pubsub")
     finally:
         client.close()
-    await first.receive(peer, decode_message(writer.type("after")))
+    first.receive(peer, decode_message(writer.type("after")))
     await eventually(lambda: text_of(second) == "before after")
 
 
@@ -388,9 +396,9 @@ async def test_a_room_opened_again_in_a_process_is_new_to_the_others(
         hub = near.relay._hub
         keeping_hub_open = await open_room_on(hub, "other")
         peer, writer = RecordingPeer(), Writer()
-        await near.add_peer(peer)
+        near.add_peer(peer)
         for chunk in ("one ", "two ", "three "):
-            await near.receive(peer, decode_message(writer.type(chunk)))
+            near.receive(peer, decode_message(writer.type(chunk)))
         await eventually(lambda: text_of(far) == "one two three ")
         dropped: list[str] = []
 
@@ -398,13 +406,13 @@ async def test_a_room_opened_again_in_a_process_is_new_to_the_others(
             dropped.append(message["type"])  # "left", then the reopened room's messages
 
         monkeypatch.setattr(hub, "group_send", lossy_group_send)
-        await near.close()
+        await close_room(near)
         again = await open_room_on(hub, "again")
-        await again.add_peer(peer)
-        await again.receive(peer, decode_message(Writer().type("<lost>")))
+        again.add_peer(peer)
+        again.receive(peer, decode_message(Writer().type("<lost>")))
         await eventually(lambda: "collab.update" in dropped)
         monkeypatch.undo()
-        await again.receive(peer, decode_message(Writer().type("<kept>")))
+        again.receive(peer, decode_message(Writer().type("<kept>")))
         await eventually(lambda: "<lost>" in text_of(far) and "<kept>" in text_of(far))
         assert "collab.left" in dropped
-        await asyncio.gather(far.close(), again.close(), keeping_hub_open.close())
+        await asyncio.gather(close_room(far), close_room(again), close_room(keeping_hub_open))
