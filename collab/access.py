@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
     from collab.permissions import User
 
+__all__ = ["arecheck", "recheck"]
+
 logger = logging.getLogger(__name__)
 
 ACCESS_GROUP = "collab.access"

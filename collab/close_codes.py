@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+__all__ = ["CloseCode"]
+
 
 class CloseCode(IntEnum):
     """Why the server closed a connection."""

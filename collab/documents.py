@@ -33,6 +33,8 @@ from collab.registry import get_registry
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
+__all__ = ["aedit", "apply_update", "aread", "edit", "read", "read_json", "read_text", "replace"]
+
 
 class ServerPeer:
     """The server's own edit, seen by the room as a connection that receives nothing."""

@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from collab.close_codes import CloseCode
 
+__all__ = [
+    "CollabError",
+    "ContentRefused",
+    "DocumentDeleted",
+    "DocumentExists",
+    "DocumentLoadError",
+    "DocumentNotFound",
+    "Forbidden",
+    "ImportRejected",
+    "InvalidToken",
+    "NotAuthenticated",
+    "ProtocolError",
+    "QuotaExceeded",
+    "TokenNotForDocument",
+    "UntrustedOrigin",
+    "UpdateRejected",
+]
+
 
 class CollabError(Exception):
     """Base class of every exception collab raises on purpose."""

@@ -32,6 +32,8 @@ from collab.keys import split_field_key
 if TYPE_CHECKING:
     from collab.widgets import Mode
 
+__all__ = ["FieldDocument", "field_document", "register"]
+
 _modes: dict[tuple[str, str], Mode] = {}
 """How each registered field is edited, by ``(model label, field name)``."""
 

@@ -59,6 +59,8 @@ from collab.registry import get_registry
 from collab.room import READ_ONLY_FRAME, Room
 from collab.tokens import SCOPE_KEY
 
+__all__ = ["HocuspocusConsumer", "send_stateless"]
+
 logger = logging.getLogger(__name__)
 
 MAX_HELD_BYTES = 5 * 1024 * 1024

@@ -27,6 +27,8 @@ from collab.conf import conf
 from collab.content import RICH_TEXT_ROOT, has_root, text_of
 from collab.xml_tree import attributes_of, walk
 
+__all__ = ["SAFE_SCHEMES", "to_html"]
+
 BLOCK_TAGS = {
     "paragraph": "p",
     "blockquote": "blockquote",

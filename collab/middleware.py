@@ -14,6 +14,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.decorators import sync_and_async_middleware
 
+__all__ = ["clear_offline_data_on_logout"]
+
 logger = logging.getLogger(__name__)
 
 MIDDLEWARE = "collab.middleware.clear_offline_data_on_logout"

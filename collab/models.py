@@ -7,6 +7,8 @@ from django.db import models
 
 from collab.keys import validate_key
 
+__all__ = ["DeletedKey", "Document", "DocumentPresence", "DocumentSnapshot", "DocumentUpdate"]
+
 
 class Document(models.Model):
     """A collaboratively edited Yjs document, addressed by its key."""

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
     User = AbstractUser | AnonymousUser
 
+__all__ = ["Access", "PermissionPolicy", "default_policy", "model_field_access"]
+
 
 class Access(IntEnum):
     """What a connection may do with a document, in increasing order."""

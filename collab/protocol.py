@@ -33,6 +33,24 @@ from collab.exceptions import ProtocolError
 from collab.update_format import read_state_vector
 from collab.update_split import split_update
 
+__all__ = [
+    "AwarenessEntry",
+    "AwarenessUpdate",
+    "Message",
+    "PermissionDenied",
+    "QueryAwareness",
+    "SyncStep1",
+    "SyncStep2",
+    "SyncUpdate",
+    "decode_message",
+    "encode_awareness",
+    "encode_awareness_update",
+    "encode_query_awareness",
+    "encode_sync_step1",
+    "encode_sync_step2",
+    "encode_update",
+]
+
 MAX_VAR_UINT = 2**53
 """lib0 refuses integers beyond JavaScript's safe range (``Number.MAX_SAFE_INTEGER``); so do we."""
 

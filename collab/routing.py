@@ -15,6 +15,8 @@ from collab.consumers import DocumentConsumer, refuse_unmatched_path
 from collab.hocuspocus import HocuspocusConsumer
 from collab.keys import KEY_PATTERN
 
+__all__ = ["unmatched_path_route", "websocket_urlpatterns"]
+
 _refuse: Any = refuse_unmatched_path
 """Channels' ``URLRouter`` routes to ASGI applications; django-stubs types ``re_path``
 for views only."""

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
+__all__ = ["document_changed", "document_created", "document_deleted", "stateless_received"]
+
 document_created = Signal()
 document_changed = Signal()
 document_deleted = Signal()

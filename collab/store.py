@@ -19,6 +19,8 @@ from collab.conf import conf
 from collab.models import Document, DocumentSnapshot, DocumentUpdate
 from collab.replica import Replica
 
+__all__ = ["load_updates"]
+
 logger = logging.getLogger(__name__)
 
 NEWEST_FIRST = ("-last_update_id", "-id")

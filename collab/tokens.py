@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
     from collab.permissions import User
 
+__all__ = ["DEFAULT_MAX_AGE", "QUERY_PARAMETER", "Grant", "make_token", "read_token"]
+
 SALT = "collab.tokens"
 """Signing salt: a token is valid for collab only, not for other users of signing."""
 

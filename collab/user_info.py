@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
 
+__all__ = ["UserInfo", "display_name", "user_color", "user_info"]
+
 ANONYMOUS_NAME = "Anonymous"
 ANONYMOUS_COLOR = "#6e7781"
 

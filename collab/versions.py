@@ -18,6 +18,8 @@ from collab.registry import get_registry
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
+__all__ = ["create_version", "restore_version"]
+
 
 def create_version(
     document: Document, name: str, *, user: AbstractBaseUser | None = None

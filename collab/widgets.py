@@ -39,6 +39,15 @@ if TYPE_CHECKING:
 
     User = AbstractBaseUser | AnonymousUser
 
+__all__ = [
+    "CollaborativeAdminMixin",
+    "CollaborativeEditor",
+    "CollaborativeFormMixin",
+    "document_key",
+    "editor_config",
+    "offline_scope",
+]
+
 Mode = Literal["rich", "plain"]
 
 MODES: tuple[Mode, ...] = ("rich", "plain")

@@ -16,6 +16,8 @@ from typing import Any, cast
 
 from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
+__all__ = ["Node", "to_xml", "walk"]
+
 Node = XmlFragment | XmlElement | XmlText
 """A node of a Yjs XML tree: the root fragment, an element or a text."""
 

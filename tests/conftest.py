@@ -13,6 +13,7 @@ from django.db import connections
 
 from collab.aio import in_worker_thread
 from collab.registry import RoomRegistry, get_registry
+from collab.testing import close_rooms
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +69,7 @@ async def rooms() -> AsyncIterator[RoomRegistry]:
     channel_layers.backends.clear()
     registry = get_registry()
     yield registry
-    await registry.close_all()
+    await close_rooms()
 
 
 def close_thread_connections() -> None:
