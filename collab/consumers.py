@@ -11,8 +11,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope, WebSocketDisconnectEvent
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -32,7 +33,10 @@ from collab.rate_limit import RateLimiter
 from collab.refusals import Client, client_of, refusals, worth_logging
 from collab.registry import get_registry
 from collab.room import READ_ONLY_FRAME, Room
-from collab.server_socket import ServerSocket, server_socket
+from collab.server_socket import Send, ServerSocket, server_socket
+
+if TYPE_CHECKING:
+    from channels.consumer import _ChannelScope
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +48,10 @@ StateRequest = SyncStep1 | QueryAwareness
 or every presence state. A frame of 1 to 4 bytes, so throttled per connection."""
 
 
-class SocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+class SocketConsumer(AsyncWebsocketConsumer):
     """A websocket served straight from the server, its frames sent through an outbox."""
 
-    groups = ()
+    groups = ()  # type: ignore[assignment]  # a tuple: no list per connection
     """No channel-layer groups: rooms, not connections, talk to the layer (see ``__call__``).
 
     Channels would otherwise give every connection an empty list of its own.
@@ -60,10 +64,7 @@ class SocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
     """The task closing the connection from an outbox callback (the loop keeps weak references)."""
 
     async def __call__(
-        self,
-        scope: dict[str, Any],
-        receive: Callable[[], Awaitable[dict[str, Any]]],
-        send: Callable[[dict[str, Any]], Awaitable[None]],
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
         """Serve the connection, one message at a time, straight from the server.
 
@@ -79,16 +80,17 @@ class SocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         rooms are stored first, then the client is closed with 4503 (going away) so it
         reconnects (to another process, if any).
         """
-        self.scope = scope
-        self.channel_layer = None
+        self.scope = cast("_ChannelScope", scope)
+        self.channel_layer = None  # type: ignore[assignment]  # connections have none
         self.base_send = send
-        self._socket = server_socket(send)
+        messages = cast(Send, send)  # collab's frames and closes, as plain dicts
+        self._socket = server_socket(messages)
         self._outbox = Outbox(
-            send, conf.MAX_OUTBOX_BYTES, self._fell_behind, self._socket.backlog, self._not_sent
+            messages, conf.MAX_OUTBOX_BYTES, self._fell_behind, self._socket.backlog, self._not_sent
         )
         try:
             while True:
-                await self.dispatch(await receive())
+                await self.dispatch(cast(dict[str, Any], await receive()))
         except StopConsumer:
             pass
         except asyncio.CancelledError:
@@ -119,7 +121,7 @@ class SocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
             raise ValueError(f"no handler for message type {message['type']}")
         await handler(message)
 
-    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+    async def websocket_disconnect(self, message: WebSocketDisconnectEvent) -> None:
         """End the connection: leave the room, and stop.
 
         Channels' handler also closes stale database connections afterwards, in a hop to

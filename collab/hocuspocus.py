@@ -28,7 +28,9 @@ import logging
 import re
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+from asgiref.typing import WebSocketConnectEvent
 
 from collab import signals
 from collab.aio import background, in_worker_thread
@@ -58,6 +60,9 @@ from collab.protocol import EMPTY_UPDATE, Message, SyncStep2, SyncUpdate
 from collab.registry import get_registry
 from collab.room import READ_ONLY_FRAME, Room
 from collab.tokens import SCOPE_KEY
+
+if TYPE_CHECKING:
+    from channels.consumer import _ChannelScope
 
 __all__ = ["HocuspocusConsumer", "send_stateless"]
 
@@ -96,12 +101,9 @@ class HocuspocusDocument(DocumentConsumer):
         self._carrier = carrier
         self.address = address
         self.key = address.partition("\0")[0]
-        self.scope = {
-            **carrier.scope,
-            SCOPE_KEY: token,
-            "url_route": {"args": (), "kwargs": {"key": self.key}},
-        }
-        self.channel_layer = None
+        scope = {**carrier.scope, "url_route": {"args": (), "kwargs": {"key": self.key}}}
+        self.scope = cast("_ChannelScope", {**scope, SCOPE_KEY: token})
+        self.channel_layer = None  # type: ignore[assignment]  # connections have none
         self._outbox = carrier._outbox
         self._socket = carrier._socket
         self._announced: bool | None = None
@@ -199,7 +201,7 @@ class HocuspocusConsumer(SocketConsumer):
         self._last_sent = time.monotonic()
         self._pinging: asyncio.Task[None] | None = None
 
-    async def websocket_connect(self, message: dict[str, Any]) -> None:
+    async def websocket_connect(self, message: WebSocketConnectEvent) -> None:
         """Accept at once: each document is authorized by its own auth message."""
         await self.accept()
         self._last_sent = time.monotonic()

@@ -21,15 +21,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from collab.aio import OnDemand
-from collab.server_socket import refused_as_too_large
+from collab.server_socket import Send, refused_as_too_large
 
 logger = logging.getLogger(__name__)
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 """An ASGI ``send`` callable."""
 
 SEND_FAILURES = (OSError, ValueError, RuntimeError)

@@ -20,16 +20,18 @@ __all__ = ["unmatched_path_route", "websocket_urlpatterns"]
 _refuse: Any = refuse_unmatched_path
 """Channels' ``URLRouter`` routes to ASGI applications; django-stubs types ``re_path``
 for views only."""
+_hocuspocus: Any = HocuspocusConsumer.as_asgi()
+_document: Any = DocumentConsumer.as_asgi()
 
 websocket_urlpatterns: list[URLPattern] = [
     re_path(
         rf"^{re.escape(conf.HOCUSPOCUS_ROUTE)}$",
-        HocuspocusConsumer.as_asgi(),
+        _hocuspocus,
         name="collab-hocuspocus",
     ),
     re_path(
         rf"^{conf.ROUTE_PREFIX}(?P<key>{KEY_PATTERN})$",
-        DocumentConsumer.as_asgi(),
+        _document,
         name="collab-document",
     ),
     re_path(rf"^{conf.ROUTE_PREFIX}", _refuse, name="collab-no-document"),

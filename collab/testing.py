@@ -13,7 +13,7 @@ edits from a thread of their own. See :doc:`/testing` for an example.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from channels.routing import URLRouter
@@ -71,13 +71,13 @@ class YjsCommunicator:
         headers = [(b"cookie", cookie.encode())] if cookie is not None else []
         query = f"?{urlencode({'token': token})}" if token else ""
         self.communicator = WebsocketCommunicator(
-            application or URLRouter(websocket_urlpatterns),
+            application or URLRouter(cast("list[Any]", websocket_urlpatterns)),
             f"/{conf.ROUTE_PREFIX}{key}{query}",
             headers,
         )
         """Channels' communicator underneath, for anything this class does not cover."""
         if cookie is None and token is None:
-            self.communicator.scope["user"] = user
+            cast(dict[str, Any], self.communicator.scope)["user"] = user
 
     async def connect(self) -> list[Message]:
         """Connect and sync both ways, as a stock client does.

@@ -258,6 +258,17 @@ def announce(client: Client, clock: int, state: object) -> bytes:
     return encode_awareness(encode_awareness_update([entry]))
 
 
+async def present_and_watched(user: User) -> tuple[Client, Client]:
+    """A page's connection that showed its presence and wrote "online.", and a watcher."""
+    page = await connected("reconnect", user)
+    watcher = await connected("reconnect", user)
+    await page.send(announce(page, 1, {"user": {"name": "bob"}}))
+    await watcher.receive()
+    await page.edit("online.")
+    watcher.apply(await watcher.receive())
+    return page, watcher
+
+
 async def reconnected(old: Client, user: User, offline_edit: str) -> Client:
     """The same page's document on a new connection, with an edit made while offline."""
     new = Client("reconnect", user)
@@ -275,12 +286,7 @@ async def test_a_reconnecting_clients_edits_are_not_held_after_its_old_connectio
     Chromium's offline mode closed the page's socket only after its new connection had
     sent the edits made offline: they waited for the old connection as for a forger.
     """
-    old = await connected("reconnect", editor)
-    watcher = await connected("reconnect", editor)
-    await old.send(announce(old, 1, {"user": {"name": "bob"}}))
-    await watcher.receive()
-    await old.edit("online.")
-    watcher.apply(await watcher.receive())
+    old, watcher = await present_and_watched(editor)
     await old.send(announce(old, 2, None))  # y-websocket's goodbye, the socket still open
     await watcher.receive()
     new = await reconnected(old, editor, " offline.")
@@ -295,12 +301,7 @@ async def test_edits_held_for_a_client_ids_owner_are_released_when_it_leaves(
     editor: User, rooms: RoomRegistry
 ) -> None:
     """A dropped network leaves the old connection open, with its state, until it closes."""
-    old = await connected("reconnect", editor)
-    watcher = await connected("reconnect", editor)
-    await old.send(announce(old, 1, {"user": {"name": "bob"}}))
-    await watcher.receive()
-    await old.edit("online.")
-    watcher.apply(await watcher.receive())
+    old, watcher = await present_and_watched(editor)
     new = await reconnected(old, editor, " offline.")
     assert await watcher.communicator.receive_nothing(0.2)  # as a forger's, while it is there
     await old.disconnect()
