@@ -45,6 +45,10 @@ class DocumentUpdate(models.Model):
         return f"update {self.pk} of {self.document_id}"
 
 
+NEWEST_FIRST = ("-last_update_id", "-id")
+"""Snapshot order from the newest: the one merging the most log rows comes first."""
+
+
 class DocumentSnapshot(models.Model):
     """The whole state of a document, merged from the update log up to ``last_update_id``."""
 
@@ -65,7 +69,7 @@ class DocumentSnapshot(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ("-last_update_id", "-id")
+        ordering = NEWEST_FIRST
         get_latest_by = ("last_update_id", "id")
         # Finding the newest snapshot walks this index instead of sorting every
         # snapshot of the document (states included) first.

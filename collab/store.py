@@ -16,15 +16,12 @@ from django.utils import timezone
 from pycrdt import merge_updates
 
 from collab.conf import conf
-from collab.models import Document, DocumentSnapshot, DocumentUpdate
+from collab.models import NEWEST_FIRST, Document, DocumentSnapshot, DocumentUpdate
 from collab.replica import Replica
 
 __all__ = ["load_updates"]
 
 logger = logging.getLogger(__name__)
-
-NEWEST_FIRST = ("-last_update_id", "-id")
-"""Snapshot order from the newest: the one merging the most log rows comes first."""
 
 
 def get_document(key: str) -> Document | None:

@@ -14,7 +14,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Va
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Length
 
-from collab.models import Document, DocumentSnapshot, DocumentUpdate
+from collab.models import NEWEST_FIRST, Document, DocumentSnapshot, DocumentUpdate
 
 
 def stored_bytes() -> Combinable:
@@ -24,7 +24,7 @@ def stored_bytes() -> Combinable:
     """
     latest_snapshot = (
         DocumentSnapshot.objects.filter(document=OuterRef("pk"))
-        .order_by("-last_update_id", "-id")
+        .order_by(*NEWEST_FIRST)
         .annotate(state_size=Length("state"))
         .values("state_size")[:1]
     )
