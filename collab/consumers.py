@@ -177,6 +177,7 @@ class DocumentConsumer(SocketConsumer):
     user_id: int | None = None
     room: Room | None = None
     _refused = False
+    """Whether the server decided to close this connection (it closes only once)."""
     _state_bytes: int | None = None
     """While the room answers a sync step 1: the bytes of its answer so far."""
     _client: Client = ("", "", "")
@@ -185,7 +186,6 @@ class DocumentConsumer(SocketConsumer):
     """Whom the connection counts against (:func:`collab.quotas.owner_of`)."""
     _admitted = False
     """Whether the connection is counted in its owner's open connections and documents."""
-    """Whether the server decided to close this connection (it closes only once)."""
     _answering: asyncio.Task[None] | None = None
     """The task answering deferred requests (held: the loop keeps only weak references)."""
     _deferred: dict[type[StateRequest], StateRequest] | None = None
