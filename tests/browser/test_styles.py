@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import SERVER_SETTINGS, OpenPage
 from tests.browser.test_editing import CURSOR_LABEL, expect_status, type_at_end
+from tests.e2e.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, SERVER_SETTINGS]
 
@@ -30,7 +31,15 @@ def test_cursor_label_on_the_first_line_is_not_clipped(
 
     label = bob_page.locator(CURSOR_LABEL[mode])
     expect(label).to_have_text("alice")
-    label_box = label.bounding_box()
+    # The editor draws the label anew on every presence change: between two drawings
+    # it has no box for a moment.
+    boxes = [label.bounding_box()]
+    wait_until(
+        lambda: boxes[-1] is not None or bool(boxes.append(label.bounding_box())),
+        5,
+        lambda: "the label never had a box",
+    )
+    label_box = boxes[-1]
     body_box = bob_page.locator(".collab-editor-body").bounding_box()
     assert label_box is not None
     assert body_box is not None
