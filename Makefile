@@ -27,7 +27,8 @@ check: $(VENV_PYTHON)
 	$(VENV)/bin/pytest -m "not e2e and not browser" --ignore=tests/e2e --ignore=tests/browser
 
 .PHONY: test
-# Install everything the suite needs, then run linters, type checks, docs and all tests.
+# Install everything the suite needs, then run linters, type checks, docs and all tests,
+# the tests under coverage (`make check` runs none).
 # Uses DATABASE_URL / REDIS_URL when set; otherwise SQLite and a private redis-server.
 test: $(VENV_PYTHON)
 	$(VENV_PYTHON) -m pip install --quiet -e '.[test,docs,demo]'
@@ -43,4 +44,10 @@ test: $(VENV_PYTHON)
 	$(VENV_PYTHON) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 	npm test --prefix client
-	$(VENV)/bin/pytest
+	# pytest under coverage (setup.cfg [coverage:*]): branch coverage of collab/, also in
+	# the servers the tests start. The data is combined even when tests fail; the report
+	# fails under the floor (fail_under).
+	$(VENV)/bin/coverage erase
+	$(VENV)/bin/coverage run -m pytest || { status=$$?; $(VENV)/bin/coverage combine --quiet; exit $$status; }
+	$(VENV)/bin/coverage combine --quiet
+	$(VENV)/bin/coverage report
