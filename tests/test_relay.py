@@ -33,6 +33,7 @@ from collab.protocol import (
 from collab.relay import Relay, announce_deleted
 from collab.relay_hub import FORGET_SENDER_AFTER, RelayHub, group_name
 from collab.room import Room
+from tests.hostile_updates import text_in_two_updates
 from tests.ws import RecordingPeer, states_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -267,6 +268,23 @@ async def test_a_client_reconnecting_to_another_process_is_not_held_for_its_old_
     second.receive(new, decode_message(bob.type(" offline.")))
     assert text_of(second) == "online. offline."
     await eventually(lambda: text_of(first) == "online. offline.")
+
+
+async def test_a_local_update_released_by_another_processes_update_reaches_it_too(
+    two_rooms: tuple[Room, Room],
+) -> None:
+    """The held update came from a connection here: only this process can publish it."""
+    first, second = two_rooms
+    await asyncio.sleep(0.5)  # first-contact sync exchanges settle: they would repair it
+    earlier, later, _ = text_in_two_updates("first ", "second")
+    holder, writer = RecordingPeer(), RecordingPeer()
+    first.add_peer(holder)
+    second.add_peer(writer)
+    first.receive(holder, SyncUpdate(later))  # waits for the earlier update
+    assert text_of(first) == ""
+    second.receive(writer, SyncUpdate(earlier))
+    await eventually(lambda: text_of(first) == "first second")
+    await eventually(lambda: text_of(second) == "first second", within=1)
 
 
 CANCELLED_RECEIVE_ENDS = 10.0
