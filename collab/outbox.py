@@ -29,8 +29,6 @@ from collab.server_socket import Send, refused_as_too_large
 
 logger = logging.getLogger(__name__)
 
-"""An ASGI ``send`` callable."""
-
 SEND_FAILURES = (OSError, ValueError, RuntimeError)
 """What ASGI servers raise for a send on a connection that is closing or gone."""
 
